@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <net/if.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -64,7 +65,7 @@ static int n_env;
 static pid_t child_pid = -1;
 static int sync_pipe[2], err_pipe[2], sig_pipe[2];
 static int pty_master = -1;
-static char pty_slave[128];
+static int console_sock[2] = {-1, -1};
 static struct termios saved_termios;
 static int termios_saved;
 
@@ -283,6 +284,47 @@ static int do_exec(struct op *op) {
   return fail(127, "exec: \"%s\": executable file not found in $PATH", file);
 }
 
+/* The container's terminal comes from its own devpts (like runc's console socket): a pty made
+ * on the host's devpts would be a name that does not exist inside, and `tty` would say
+ * "not a tty". The master end goes to the shim over a socket, as SCM_RIGHTS. */
+static int make_console(void) {
+  explain("open(\"/dev/ptmx\"); send the master to the shim; the slave becomes fds 0, 1, 2");
+  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) return SYSFAIL("open /dev/ptmx");
+  char name[128];
+  if (unlockpt(master) < 0 || ptsname_r(master, name, sizeof name) != 0) return SYSFAIL("unlock the pty");
+  int slave = open(name, O_RDWR | O_NOCTTY);
+  if (slave < 0) return SYSFAIL("open %s", name);
+  if (ioctl(slave, TIOCSCTTY, 0) < 0) return SYSFAIL("make %s the controlling terminal", name);
+  char byte = 'c';
+  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+  memset(&u, 0, sizeof u);
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET, c->cmsg_type = SCM_RIGHTS, c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &master, sizeof(int));
+  if (sendmsg(console_sock[1], &msg, 0) < 0) return SYSFAIL("send the terminal to the shim");
+  close(master);
+  close(console_sock[1]);
+  dup2(slave, 0), dup2(slave, 1), dup2(slave, 2);
+  if (slave > 2) close(slave);
+  return 0;
+}
+
+static int receive_console(void) {
+  char byte;
+  struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } u;
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+  ssize_t r;
+  do r = recvmsg(console_sock[0], &msg, MSG_CMSG_CLOEXEC); while (r < 0 && errno == EINTR);
+  struct cmsghdr *c = r > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+  if (!c || c->cmsg_type != SCM_RIGHTS) return -1; /* the child failed before: its error says why */
+  memcpy(&pty_master, CMSG_DATA(c), sizeof(int));
+  return 0;
+}
+
 static int run_op(struct op *op) {
   const char *name = op->argv[0];
   char **a = op->argv;
@@ -370,6 +412,8 @@ static int run_op(struct op *op) {
     ifr.ifr_flags |= IFF_UP;
     if (ioctl(sk, SIOCSIFFLAGS, &ifr) < 0) return SYSFAIL("bring %s up", a[1]);
     close(sk);
+  } else if (!strcmp(name, "console")) {
+    return make_console();
   } else if (!strcmp(name, "setgroups")) {
     gid_t groups[MAX_ARGS];
     for (int i = 1; i < n; i++) groups[i - 1] = strtoul(a[i], NULL, 10);
@@ -420,6 +464,7 @@ static int child_main(void *arg) {
   close(err_pipe[0]);
   close(sig_pipe[0]);
   close(sig_pipe[1]);
+  if (console_sock[0] >= 0) close(console_sock[0]);
   set_stage("wait-go");
   char go = 0;
   ssize_t r;
@@ -431,16 +476,7 @@ static int child_main(void *arg) {
   /* A session of its own: signals typed at the host's terminal are forwarded by the shim, not
    * delivered twice. With a tty, the pty becomes the controlling terminal. */
   setsid();
-  if (opt_tty) {
-    int slave = open(pty_slave, O_RDWR | O_NOCTTY);
-    if (slave < 0 || ioctl(slave, TIOCSCTTY, 0) < 0) {
-      SYSFAIL("open terminal %s", pty_slave);
-      child_report_and_exit();
-    }
-    dup2(slave, 0), dup2(slave, 1), dup2(slave, 2);
-    if (slave > 2) close(slave);
-    close(pty_master);
-  } else if (!opt_stdin) {
+  if (!opt_tty && !opt_stdin) {
     int null = open("/dev/null", O_RDONLY);
     if (null >= 0) dup2(null, 0), close(null);
   }
@@ -561,13 +597,9 @@ int main(int argc, char **argv) {
     status_line("error %d %s", fail_code, fail_msg);
     return fail_code;
   }
-  if (opt_tty) {
-    pty_master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (pty_master < 0 || grantpt(pty_master) < 0 || unlockpt(pty_master) < 0 ||
-        ptsname_r(pty_master, pty_slave, sizeof pty_slave) != 0) {
-      status_line("error 125 cannot allocate a pseudo-terminal: %s", strerror(errno));
-      return 125;
-    }
+  if (opt_tty && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console_sock) < 0) {
+    status_line("error 125 socketpair: %s", strerror(errno));
+    return 125;
   }
   if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0 || pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
     status_line("error 125 pipe: %s", strerror(errno));
@@ -585,6 +617,7 @@ int main(int argc, char **argv) {
   }
   close(sync_pipe[0]);
   close(err_pipe[1]);
+  if (console_sock[1] >= 0) close(console_sock[1]);
 
   struct sigaction sa = {.sa_handler = on_signal};
   sigemptyset(&sa.sa_mask);
@@ -608,6 +641,10 @@ int main(int argc, char **argv) {
     return 125;
   }
   close(sync_pipe[1]);
+  if (opt_tty) {
+    receive_console();
+    close(console_sock[0]);
+  }
 
   /* The error pipe is close-on-exec: EOF means the command was executed. */
   char msg[2300];

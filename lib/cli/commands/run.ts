@@ -33,7 +33,8 @@ export function build(ctx: Context): Command {
     .option('--entrypoint <cmd>', 'Overwrite the default ENTRYPOINT of the image')
     .option('--uidmap <C:H:N>', 'User namespace: map container uids C.. to host uids H.. (N of them)', collect)
     .option('--gidmap <C:H:N>', 'User namespace: map container gids (default: as --uidmap)', collect)
-    .option('--network, --net <mode>', 'Network mode: none (own namespace, loopback only) or host')
+    .option('--network <mode>', 'Network mode: none (own namespace, loopback only) or host')
+    .addOption(new Option('--net <mode>').hideHelp())
     .addOption(new Option('--pid <mode>', 'PID namespace to use ("host" shares the host\'s)'))
     .addOption(new Option('--uts <mode>', 'UTS namespace to use ("host" shares the host\'s)'))
     .addOption(new Option('--ipc <mode>', 'IPC namespace to use ("host" shares the host\'s)'))
@@ -60,7 +61,7 @@ export function build(ctx: Context): Command {
         entrypoint: o.entrypoint,
         uidMap: (o.uidmap ?? []).map((s: string) => parseIdMapping(s, '--uidmap')),
         gidMap: (o.gidmap ?? []).map((s: string) => parseIdMapping(s, '--gidmap')),
-        network: o.network,
+        network: o.network ?? o.net,
         pid: o.pid,
         uts: o.uts,
         ipc: o.ipc,

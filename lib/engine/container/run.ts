@@ -193,6 +193,7 @@ export function buildPlan(config: ContainerConfig, rootDir: string, overlay: Op 
   // what it mounts and creates is owned by a mapped id (runc does the same).
   if (ns.has('user')) child.push({ op: 'setgid', gid: 0 }, { op: 'setuid', uid: 0 });
   child.push(...fs.mount);
+  if (config.tty) child.push({ op: 'console' }); // a pty of the container's own devpts
   if (ns.has('uts')) child.push({ op: 'sethostname', name: config.hostname });
   if (ns.has('net')) child.push({ op: 'ifup', name: 'lo' });
   child.push(

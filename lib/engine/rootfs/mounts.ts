@@ -44,8 +44,13 @@ export function rootfsOps(o: RootfsOptions): { prepare: Op[]; mount: Op[] } {
     { op: 'mkdir', path: `${r}/proc`, mode: 0o555 },
     { op: 'mkdir', path: `${r}/sys`, mode: 0o555 },
     { op: 'mkdir', path: `${r}/dev`, mode: 0o755 },
-    ...o.etcFiles.map((f): Op => ({ op: 'touch', path: `${r}${f.path}` })),
   ];
+  // Bound as root in the shim's mount namespace, before clone: the engine's files may sit where
+  // a user-namespaced root cannot reach them. The recursive bind below carries them along.
+  for (const f of o.etcFiles) {
+    prepare.push({ op: 'touch', path: `${r}${f.path}` });
+    prepare.push({ op: 'mount', source: f.source, target: `${r}${f.path}`, fstype: '', flags: MS.BIND });
+  }
   const mount: Op[] = [];
   if (!o.chroot) {
     mount.push(makePrivate());
@@ -54,9 +59,6 @@ export function rootfsOps(o: RootfsOptions): { prepare: Op[]; mount: Op[] } {
   }
   mount.push(...procAndSys(r, o.ownNetNs));
   mount.push(...minimalDev(r, o.ownIpcNs));
-  for (const f of o.etcFiles) {
-    mount.push({ op: 'mount', source: f.source, target: `${r}${f.path}`, fstype: '', flags: MS.BIND });
-  }
   if (!o.chroot) mount.push(...maskedPaths(r));
   mount.push(...switchRoot(r, o.chroot));
   return { prepare, mount };

@@ -14,6 +14,7 @@ export type Op =
   | { op: 'chdir'; path: string }
   | { op: 'sethostname'; name: string }
   | { op: 'ifup'; name: string }
+  | { op: 'console' }
   | { op: 'setgroups'; gids: number[] }
   | { op: 'setgid'; gid: number }
   | { op: 'setuid'; uid: number }
@@ -50,6 +51,7 @@ function fields(op: Op): (string | number)[] {
     case 'chdir': return ['chdir', op.path];
     case 'sethostname': return ['sethostname', op.name];
     case 'ifup': return ['ifup', op.name];
+    case 'console': return ['console'];
     case 'setgroups': return ['setgroups', ...op.gids];
     case 'setgid': return ['setgid', op.gid];
     case 'setuid': return ['setuid', op.uid];
