@@ -38,7 +38,7 @@ step "Sandbox image: busybox, built offline from the host's static busybox"
 node dist/sandbox-images/busybox/build.js
 
 step "Commands on the PATH"
-ln -sf "$PWD/bin/mini-docker.js" /usr/local/bin/mini-docker
+ln -sf "$PWD/bin/mini-docker" /usr/local/bin/mini-docker
 ln -sf "$PWD/bin/container-lab.js" /usr/local/bin/container-lab
 echo "mini-docker and container-lab are in /usr/local/bin"
 

@@ -1,6 +1,6 @@
 // mini-docker's entry point. Kept lean: it reads global flags by hand and imports only the one
 // command module asked for, so `mini-docker run` does not pay for `build` or `images`.
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { makeContext, type Context } from './context.js';
 import { EngineError, messageOf } from '../engine/errors.js';
 import { setExplainSink } from '../engine/log.js';
@@ -94,9 +94,13 @@ export async function main(argv: string[]): Promise<number> {
   return typeof process.exitCode === 'number' ? process.exitCode : 0;
 }
 
+function isCommanderError(e: unknown): e is Error & { code: string } {
+  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && ((e as unknown as { code: string }).code.startsWith('commander.'));
+}
+
 /** Turn anything thrown into one readable message and docker's exit code; never a stack. */
 export function reportError(e: unknown, command: string): number {
-  if (e instanceof CommanderError) {
+  if (isCommanderError(e)) {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
     if (e.code === 'commander.help') return 0;
     const m = /unknown option '([^']+)'/.exec(e.message);

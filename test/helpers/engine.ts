@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-export const MINI_DOCKER = join(REPO, 'bin/mini-docker.js');
+export const MINI_DOCKER = join(REPO, 'bin/mini-docker');
 export const IPCMK = join(REPO, 'native/tools/build/ipcmk');
 
 export interface Result {
@@ -22,7 +22,7 @@ interface Teardown {
 /** Run mini-docker with its own data root. */
 export function md(root: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<Result> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MINI_DOCKER, ...args], {
+    const child = spawn(MINI_DOCKER, args, {
       env: { ...process.env, MINI_DOCKER_ROOT: root, ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

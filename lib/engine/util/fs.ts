@@ -1,18 +1,16 @@
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, fsyncSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { flock, LOCK_EX, LOCK_UN } from '../../../native/libc.js';
 
-/** Write a file so that readers see the old or the new content, never half of it. */
+/**
+ * Write a file so that readers see the old or the new content, never half of it (rename(2) is
+ * atomic). No fsync: this protects against a killed process, not against power loss, and an
+ * fsync per state change would cost more than a container start's whole budget.
+ */
 export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644): void {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'w', mode);
-  try {
-    writeFileSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  writeFileSync(tmp, data, { mode });
   renameSync(tmp, path);
 }
 

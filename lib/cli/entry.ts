@@ -1,0 +1,4 @@
+// Entry point run by bin/mini-docker.
+import { main } from './main.js';
+
+process.exitCode = await main(process.argv.slice(2));
