@@ -43,6 +43,7 @@ export function md(root: string, args: string[], opts: { input?: string; env?: N
 /** A fresh data root under /tmp, removed (with anything still running in it) at teardown. */
 export function tempRoot(t: Teardown, prefix = 'mdtest-'): string {
   const root = mkdtempSync(join('/tmp', prefix));
+  chmodSync(root, 0o711); // as the engine makes its data root: user-namespaced containers pass through
   t.teardown(() => cleanupRoot(root));
   return root;
 }

@@ -3,7 +3,7 @@
 //   create the container's dirs -> resolve its rootfs -> spawn the shim with the plan ->
 //   (child waits) write id maps from outside -> "go" -> the child mounts, pivots, execs.
 import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { StdioOptions } from 'node:child_process';
 import { EngineError } from '../errors.js';
 import { explain, explaining } from '../log.js';
@@ -107,6 +107,22 @@ async function resolveRootfs(paths: Layout, req: RunRequest): Promise<Rootfs> {
   }
   const lowerdirs = await ensureLayers(paths, image);
   return { dir: '', lowerdirs, imageConfig: image.config.config ?? {}, imageId: image.id, imageName: req.image! };
+}
+
+/**
+ * In a user namespace the container's root is an unprivileged uid on the host: every directory
+ * on the way to its rootfs must let others through (the x bit), or its mounts fail with EACCES.
+ */
+function checkReachable(dir: string): void {
+  for (let p = resolve(dir); p !== '/'; p = dirname(p)) {
+    if (!existsSync(p)) continue; // made later, by the engine, with mode 0711
+    const st = statSync(p);
+    if ((st.mode & 0o001) === 0) {
+      throw new EngineError('rootfs_unreachable', `${p} is closed to other users, so a container with --uidmap cannot reach ${dir}`, {
+        hint: `chmod o+x ${p} (or keep the data root and rootfs where others may pass)`,
+      });
+    }
+  }
 }
 
 /** A file of the container's rootfs, read from the host before anything is mounted. */
@@ -231,6 +247,7 @@ export async function createContainer(paths: Layout, req: RunRequest): Promise<{
   if (req.uidMap?.length && hostId(req.uidMap, user.uid) === undefined) {
     throw new EngineError('bad_idmap', `user ${user.uid} is not mapped by --uidmap`, { hint: 'map the container user, e.g. --uidmap 0:100000:65536' });
   }
+  if (req.uidMap?.length || req.gidMap?.length) checkReachable(rootfs.lowerdirs ? paths.containers : rootfs.dir);
   const config = await withLock(paths.lock, () => {
     let name = req.name;
     if (name !== undefined) {

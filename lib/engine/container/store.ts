@@ -75,7 +75,10 @@ export function nameInUse(paths: Layout, name: string): string | undefined {
 export function createContainerDirs(paths: Layout, config: ContainerConfig, withOverlay: boolean): void {
   const f = containerFiles(paths, config.id);
   if (existsSync(f.dir)) throw new EngineError('exists', `container ${config.id} already exists`);
-  mkdirSync(paths.containers, { recursive: true });
+  if (!existsSync(paths.containers)) {
+    mkdirSync(paths.root, { recursive: true, mode: 0o711 });
+    mkdirSync(paths.containers, { recursive: true, mode: 0o711 });
+  }
   // Traversable (not listable) by others: a user-namespaced container binds its hostname and hosts from here.
   mkdirSync(f.dir, { mode: 0o711 });
   if (withOverlay) {
