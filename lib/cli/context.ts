@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { layout, resolveRoot, type Layout } from '../engine/paths.js';
 
 /** What every command gets: where the state lives and how to talk to the person. */
@@ -18,4 +19,9 @@ export function makeContext(rootFlag: string | undefined, debug: boolean): Conte
     out: (line) => process.stdout.write(line + '\n'),
     err: (line) => process.stderr.write(line + '\n'),
   };
+}
+
+/** The command a container's monitor runs when the container exits (restart policies, --rm). */
+export function exitHook(ctx: Context): string[] {
+  return [fileURLToPath(new URL('../../../bin/mini-docker', import.meta.url)), '--root', ctx.root, '__container-exited'];
 }

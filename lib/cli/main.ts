@@ -8,12 +8,38 @@ import { setExplainSink } from '../engine/log.js';
 /** name -> [module under ./commands, one-line description]. */
 const COMMANDS: Record<string, [string, string]> = {
   run: ['run', 'Create and run a new container from an image or a root directory'],
+  create: ['create', 'Create a new container'],
+  start: ['start', 'Start one or more stopped containers'],
+  ps: ['ps', 'List containers'],
+  logs: ['logs', 'Fetch the logs of a container'],
+  exec: ['exec', 'Execute a command in a running container'],
+  stop: ['stop', 'Stop one or more running containers'],
+  kill: ['kill', 'Kill one or more running containers'],
+  restart: ['restart', 'Restart one or more containers'],
+  rm: ['rm', 'Remove one or more containers'],
+  wait: ['wait', 'Block until one or more containers stop, then print their exit codes'],
+  top: ['top', 'Display the running processes of a container'],
+  inspect: ['inspect', 'Return low-level information on containers or images'],
+  rename: ['rename', 'Rename a container'],
+  port: ['port', 'List port mappings of a container'],
+  cp: ['cp', 'Copy files/folders between a container and the local filesystem'],
+  diff: ['diff', "Inspect changes to files or directories on a container's filesystem"],
+  container: ['container', 'Manage containers (container prune)'],
   images: ['images', 'List images'],
   load: ['load', 'Load an image from an OCI layout directory or tar archive'],
   rmi: ['rmi', 'Remove one or more images'],
   tag: ['tag', 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'],
 };
-const ALIASES: Record<string, string> = { 'image ls': 'images', 'image rm': 'rmi', 'image load': 'load' };
+/** Not listed in the help: the monitor's hook. */
+const HIDDEN: Record<string, [string, string]> = { '__container-exited': ['__container-exited', ''] };
+const ALIASES: Record<string, string> = {
+  'image ls': 'images', 'image rm': 'rmi', 'image load': 'load', 'image tag': 'tag',
+  'container ls': 'ps', 'container run': 'run', 'container create': 'create', 'container start': 'start',
+  'container stop': 'stop', 'container kill': 'kill', 'container restart': 'restart', 'container rm': 'rm',
+  'container logs': 'logs', 'container exec': 'exec', 'container inspect': 'inspect', 'container top': 'top',
+  'container wait': 'wait', 'container rename': 'rename', 'container port': 'port', 'container cp': 'cp',
+  'container diff': 'diff',
+};
 
 export interface CommandModule {
   build(ctx: Context): Command;
@@ -72,7 +98,7 @@ export async function main(argv: string[]): Promise<number> {
     name = alias;
     rest = rest.slice(1);
   }
-  const entry = COMMANDS[name];
+  const entry = COMMANDS[name] ?? HIDDEN[name];
   if (!entry) {
     process.stderr.write(`mini-docker: '${name}' is not a mini-docker command.\nSee 'mini-docker --help'\n`);
     return 1;

@@ -13,7 +13,10 @@
  *   fd 4 (out) status lines: "pid N", "started", "error CODE MESSAGE", "exit N".
  *
  * Lines of the list:
- *   option NAME VALUE        debug, stdin, tty, clone (namespace flags, decimal)
+ *   option NAME VALUE        debug, stdin, tty, clone (namespace flags, decimal),
+ *                            detach (stay as the monitor), log PATH, exitfile PATH,
+ *                            join PID (exec: enter PID's namespaces and fork instead of clone)
+ *   onexit ARGV...           what the monitor executes after the container exited
  *   host OP ARGS...          run in the shim itself, before clone (e.g. its own mount ns)
  *   child OP ARGS...         run in the container's process after "go", ending with exec
  */
@@ -42,6 +45,7 @@
 #include <sys/wait.h>
 #include <grp.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CONFIG_FD 3
@@ -57,8 +61,14 @@ struct op {
 
 static struct op host_ops[MAX_OPS], child_ops[MAX_OPS];
 static int n_host, n_child;
-static int opt_debug, opt_stdin, opt_tty;
+static int opt_debug, opt_stdin, opt_tty, opt_detach;
 static unsigned long opt_clone;
+static pid_t opt_join;
+static char *opt_log, *opt_exitfile;
+static char *onexit[MAX_ARGS + 1];
+static int n_onexit;
+static int log_fd = -1;
+static int out_pipe[2] = {-1, -1}, errout_pipe[2] = {-1, -1}, in_pipe[2] = {-1, -1};
 static char *env[MAX_ENV + 1];
 static int n_env;
 
@@ -71,6 +81,7 @@ static int termios_saved;
 
 static char *title_start;
 static size_t title_len;
+static char label[64]; /* which container: the engine passes its short ID as argv[1] */
 
 /* ---- small helpers --------------------------------------------------------------------- */
 
@@ -103,7 +114,7 @@ static void set_stage(const char *stage) {
   prctl(PR_SET_NAME, comm, 0, 0, 0);
   if (title_start) {
     memset(title_start, 0, title_len);
-    snprintf(title_start, title_len, "mini-docker-shim: %s", stage);
+    snprintf(title_start, title_len, "mini-docker-shim [%s]: %s", label, stage);
   }
 }
 
@@ -174,6 +185,14 @@ static int read_config(void) {
       else if (!strcmp(f[1], "stdin")) opt_stdin = atoi(f[2]);
       else if (!strcmp(f[1], "tty")) opt_tty = atoi(f[2]);
       else if (!strcmp(f[1], "clone")) opt_clone = strtoul(f[2], NULL, 10);
+      else if (!strcmp(f[1], "detach")) opt_detach = atoi(f[2]);
+      else if (!strcmp(f[1], "join")) opt_join = atoi(f[2]);
+      else if (!strcmp(f[1], "log")) opt_log = f[2];
+      else if (!strcmp(f[1], "exitfile")) opt_exitfile = f[2];
+      continue;
+    }
+    if (strcmp(f[0], "onexit") == 0) {
+      for (int i = 1; i < n && n_onexit < MAX_ARGS; i++) onexit[n_onexit++] = f[i];
       continue;
     }
     struct op *list = NULL;
@@ -378,6 +397,7 @@ static int run_op(struct op *op) {
     if (symlink(a[1], a[2]) < 0 && errno != EEXIST) return SYSFAIL("symlink %s", a[2]);
   } else if (!strcmp(name, "pivot_root")) {
     NEED(1);
+    /* #region lesson-03-shim-pivot-root */
     /* pivot_root(".", ".") (pivot_root(2), NOTES): the old root ends up mounted on top of the
      * new one, so no put_old directory has to be created in the image; unmounting "." then
      * detaches the old root, and with it every path back to the host's files. */
@@ -387,6 +407,7 @@ static int run_op(struct op *op) {
     if (syscall(SYS_pivot_root, ".", ".") < 0) return SYSFAIL("pivot_root to %s", a[1]);
     explain("umount2(\".\", MNT_DETACH)  -- the host's tree is gone from here on");
     if (umount2(".", MNT_DETACH) < 0) return SYSFAIL("unmount the old root");
+    /* #endregion lesson-03-shim-pivot-root */
     if (chdir("/") < 0) return SYSFAIL("chdir /");
   } else if (!strcmp(name, "chroot")) {
     NEED(1);
@@ -465,18 +486,25 @@ static int child_main(void *arg) {
   close(sig_pipe[0]);
   close(sig_pipe[1]);
   if (console_sock[0] >= 0) close(console_sock[0]);
+  /* #region lesson-08-wait-go */
   set_stage("wait-go");
   char go = 0;
   ssize_t r;
   do r = read(sync_pipe[0], &go, 1); while (r < 0 && errno == EINTR);
   if (r != 1 || go != 'g') _exit(125); /* the engine aborted the start */
   close(sync_pipe[0]);
+  /* #endregion lesson-08-wait-go */
   set_stage("setup");
 
   /* A session of its own: signals typed at the host's terminal are forwarded by the shim, not
-   * delivered twice. With a tty, the pty becomes the controlling terminal. */
+   * delivered twice. With a tty, the pty becomes the controlling terminal (op "console"). */
   setsid();
-  if (!opt_tty && !opt_stdin) {
+  if (out_pipe[1] >= 0) {
+    dup2(out_pipe[1], STDOUT_FILENO);
+    dup2(errout_pipe[1], STDERR_FILENO);
+  }
+  if (in_pipe[0] >= 0) dup2(in_pipe[0], STDIN_FILENO);
+  else if (!opt_tty && (!opt_stdin || opt_detach)) {
     int null = open("/dev/null", O_RDONLY);
     if (null >= 0) dup2(null, 0), close(null);
   }
@@ -523,12 +551,79 @@ static int write_all(int fd, const char *buf, ssize_t n) {
   return 0;
 }
 
-/* Waits for the container's process, relaying its terminal when it has one. */
+/* ---- the monitor of a detached container: logs and exit status ------------------------- */
+
+/* RFC 3339 with nanoseconds, UTC, as docker's json-file log driver writes it. */
+static void now_rfc3339(char *out, size_t n) {
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  gmtime_r(&ts.tv_sec, &tm);
+  size_t k = strftime(out, n, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(out + k, n - k, ".%09ldZ", ts.tv_nsec);
+}
+
+/* One json-lines record: {"log":"...","stream":"stdout","time":"..."} */
+static void log_record(const char *stream, const char *data, size_t len) {
+  if (log_fd < 0) return;
+  char *out = malloc(len * 6 + 128), *w = out, t[64];
+  w += sprintf(w, "{\"log\":\"");
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = data[i];
+    if (c == '"' || c == '\\') *w++ = '\\', *w++ = c;
+    else if (c == '\n') *w++ = '\\', *w++ = 'n';
+    else if (c == '\r') *w++ = '\\', *w++ = 'r';
+    else if (c == '\t') *w++ = '\\', *w++ = 't';
+    else if (c < 0x20 || c == 0x7f) w += sprintf(w, "\\u%04x", c);
+    else *w++ = c;
+  }
+  now_rfc3339(t, sizeof t);
+  w += sprintf(w, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream, t);
+  write_all(log_fd, out, w - out);
+  free(out);
+}
+
+/* Output arrives in chunks; the log holds lines (a partial line waits for the rest, up to 16 KiB,
+ * as docker splits long lines). */
+struct line_buf { const char *stream; char buf[16384]; size_t len; };
+static struct line_buf out_lines = {.stream = "stdout"}, err_lines = {.stream = "stderr"};
+
+static void log_chunk(struct line_buf *lb, const char *data, size_t len) {
+  for (size_t i = 0; i < len; i++) {
+    lb->buf[lb->len++] = data[i];
+    if (data[i] == '\n' || lb->len == sizeof lb->buf) {
+      log_record(lb->stream, lb->buf, lb->len);
+      lb->len = 0;
+    }
+  }
+}
+
+static void log_flush(struct line_buf *lb) {
+  if (lb->len) log_record(lb->stream, lb->buf, lb->len);
+  lb->len = 0;
+}
+
+static void write_exit_file(int code) {
+  if (!opt_exitfile) return;
+  char tmp[4200], t[64], body[256];
+  snprintf(tmp, sizeof tmp, "%s.tmp", opt_exitfile);
+  now_rfc3339(t, sizeof t);
+  int n = snprintf(body, sizeof body, "{\"exitCode\":%d,\"finishedAt\":\"%s\"}\n", code, t);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  write_all(fd, body, n);
+  close(fd);
+  rename(tmp, opt_exitfile); /* atomic: readers see no file or the whole record */
+}
+
+/* Waits for the container's process: relays its terminal in the foreground, or, detached,
+ * keeps its output in the log. */
 static int supervise(void) {
-  int status = 0, done = 0, stdin_open = opt_tty && opt_stdin;
+  int status = 0, done = 0;
+  int relay_stdin = opt_tty && opt_stdin && !opt_detach;
   char buf[16384];
-  set_stage("running");
-  if (opt_tty) {
+  set_stage(opt_detach ? "monitor" : "running");
+  if (opt_tty && !opt_detach) {
     if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_termios) == 0) {
       struct termios raw = saved_termios;
       cfmakeraw(&raw);
@@ -538,48 +633,116 @@ static int supervise(void) {
     }
     copy_winsize();
   }
-  while (!done || opt_tty) {
-    struct pollfd fds[3];
-    int nfds = 0;
+  int out = out_pipe[0], err = errout_pipe[0];
+  for (;;) {
+    struct pollfd fds[5];
+    int nfds = 0, master_i = -1, stdin_i = -1, out_i = -1, err_i = -1;
     fds[nfds++] = (struct pollfd){.fd = sig_pipe[0], .events = POLLIN};
-    int master_i = -1, stdin_i = -1;
-    if (opt_tty && pty_master >= 0) master_i = nfds, fds[nfds++] = (struct pollfd){.fd = pty_master, .events = POLLIN};
-    if (stdin_open) stdin_i = nfds, fds[nfds++] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
-    if (done && master_i < 0) break;
-    if (poll(fds, nfds, done ? 50 : -1) < 0) {
+    if (pty_master >= 0) master_i = nfds, fds[nfds++] = (struct pollfd){.fd = pty_master, .events = POLLIN};
+    if (relay_stdin) stdin_i = nfds, fds[nfds++] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
+    if (out >= 0) out_i = nfds, fds[nfds++] = (struct pollfd){.fd = out, .events = POLLIN};
+    if (err >= 0) err_i = nfds, fds[nfds++] = (struct pollfd){.fd = err, .events = POLLIN};
+    /* After the exit, read what is left: stop at the first quiet moment. */
+    if (done && master_i < 0 && out_i < 0 && err_i < 0) break;
+    int ready = poll(fds, nfds, done ? 100 : -1);
+    if (ready < 0) {
       if (errno == EINTR) continue;
       break;
     }
+    if (done && ready == 0) break;
     if (fds[0].revents & POLLIN) {
       unsigned char sigs[64];
       ssize_t k = read(sig_pipe[0], sigs, sizeof sigs);
-      for (ssize_t i = 0; i < k; i++) {
-        if (sigs[i] == SIGWINCH && opt_tty) copy_winsize();
-      }
+      for (ssize_t i = 0; i < k; i++)
+        if (sigs[i] == SIGWINCH && opt_tty && !opt_detach) copy_winsize();
     }
-    if (!done) {
-      pid_t w = waitpid(child_pid, &status, WNOHANG);
-      if (w == child_pid) done = 1;
-    }
+    if (!done && waitpid(child_pid, &status, WNOHANG) == child_pid) done = 1;
     if (master_i >= 0 && fds[master_i].revents) {
       ssize_t k = read(pty_master, buf, sizeof buf);
-      if (k > 0) write_all(STDOUT_FILENO, buf, k);
-      else if (k < 0 && errno == EINTR) continue;
-      else { close(pty_master); pty_master = -1; } /* EIO: every slave closed */
-    } else if (done && opt_tty) {
-      break; /* nothing more to read this round */
+      if (k > 0) {
+        if (opt_detach) log_chunk(&out_lines, buf, k);
+        else write_all(STDOUT_FILENO, buf, k);
+      } else if (!(k < 0 && errno == EINTR)) {
+        close(pty_master); /* EIO: every slave end is closed */
+        pty_master = -1;
+      }
+    }
+    if (out_i >= 0 && fds[out_i].revents) {
+      ssize_t k = read(out, buf, sizeof buf);
+      if (k > 0) log_chunk(&out_lines, buf, k);
+      else if (!(k < 0 && errno == EINTR)) close(out), out = -1;
+    }
+    if (err_i >= 0 && fds[err_i].revents) {
+      ssize_t k = read(err, buf, sizeof buf);
+      if (k > 0) log_chunk(&err_lines, buf, k);
+      else if (!(k < 0 && errno == EINTR)) close(err), err = -1;
     }
     if (stdin_i >= 0 && fds[stdin_i].revents) {
       ssize_t k = read(STDIN_FILENO, buf, sizeof buf);
       if (k > 0) write_all(pty_master, buf, k);
-      else if (k == 0 || errno != EINTR) stdin_open = 0;
+      else if (k == 0 || errno != EINTR) relay_stdin = 0;
     }
   }
+  log_flush(&out_lines);
+  log_flush(&err_lines);
   restore_terminal();
   return exit_code_of(status);
 }
 
+/* exec: enter the namespaces of a running container's process. The user namespace comes first:
+ * it gives the capabilities the others then ask for (setns(2)). The pid namespace applies to
+ * children, hence the fork afterwards. */
+static int join_namespaces(pid_t target) {
+  static const struct { const char *name; int type; } order[] = {
+    {"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}, {"net", CLONE_NEWNET},
+    {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP}, {"mnt", CLONE_NEWNS},
+  };
+  int fds[7];
+  for (int i = 0; i < 7; i++) {
+    char path[64], self[64];
+    struct stat a, b;
+    snprintf(path, sizeof path, "/proc/%d/ns/%s", target, order[i].name);
+    snprintf(self, sizeof self, "/proc/self/ns/%s", order[i].name);
+    fds[i] = -1;
+    if (stat(path, &a) < 0) {
+      if (errno == ENOENT && i == 0) return fail(125, "container process %d is gone", target);
+      continue;
+    }
+    if (stat(self, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) continue; /* shared */
+    fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+    if (fds[i] < 0) return SYSFAIL("open %s", path);
+  }
+  for (int i = 0; i < 7; i++) {
+    if (fds[i] < 0) continue;
+    explain("setns(open(\"/proc/%d/ns/%s\"), CLONE_NEW%s)", target, order[i].name,
+            order[i].type == CLONE_NEWNS ? "NS" : order[i].type == CLONE_NEWUSER ? "USER" :
+            order[i].type == CLONE_NEWIPC ? "IPC" : order[i].type == CLONE_NEWUTS ? "UTS" :
+            order[i].type == CLONE_NEWNET ? "NET" : order[i].type == CLONE_NEWPID ? "PID" : "CGROUP");
+    if (setns(fds[i], order[i].type) < 0) return SYSFAIL("join the %s namespace of %d", order[i].name, target);
+    close(fds[i]);
+  }
+  return 0;
+}
+
+static int make_pipes(void) {
+  if (!opt_detach) return 0;
+  if (opt_log) {
+    log_fd = open(opt_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (log_fd < 0) return SYSFAIL("open log file %s", opt_log);
+  }
+  if (!opt_tty && (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(errout_pipe, O_CLOEXEC) < 0))
+    return SYSFAIL("pipe");
+  /* -d -i: stdin stays open (a pipe the monitor holds), as docker keeps it for attach. */
+  if (!opt_tty && opt_stdin && pipe2(in_pipe, O_CLOEXEC) < 0) return SYSFAIL("pipe");
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc > 1) {
+    snprintf(label, sizeof label, "%s", argv[1]);
+    char *space = strchr(label, ' ');
+    if (space) *space = 0;
+  }
   if (argc > 0) {
     title_start = argv[0];
     title_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) - argv[0]);
@@ -590,10 +753,11 @@ int main(int argc, char **argv) {
   }
   fcntl(CONFIG_FD, F_SETFD, FD_CLOEXEC);
   fcntl(STATUS_FD, F_SETFD, FD_CLOEXEC);
+  signal(SIGPIPE, SIG_IGN); /* the engine may be gone when the monitor reports */
   set_stage("config");
   if (read_config() < 0) return 125;
 
-  if (run_ops(host_ops, n_host) < 0) {
+  if (run_ops(host_ops, n_host) < 0 || make_pipes() < 0 || (opt_join && join_namespaces(opt_join) < 0)) {
     status_line("error %d %s", fail_code, fail_msg);
     return fail_code;
   }
@@ -606,18 +770,29 @@ int main(int argc, char **argv) {
     return 125;
   }
 
-  const size_t stack_size = 1 << 20;
-  char *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  explain("clone(%s|SIGCHLD)", flag_names(opt_clone, 1));
-  set_stage("clone");
-  child_pid = clone(child_main, stack + stack_size, (int)opt_clone | SIGCHLD, NULL);
+  if (opt_join) {
+    explain("fork()  -- the child is born in the joined pid namespace");
+    set_stage("fork");
+    child_pid = fork();
+    if (child_pid == 0) _exit(child_main(NULL));
+  } else {
+    /* #region lesson-08-clone */
+    const size_t stack_size = 1 << 20;
+    char *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    explain("clone(%s|SIGCHLD)", flag_names(opt_clone, 1));
+    set_stage("clone");
+    child_pid = clone(child_main, stack + stack_size, (int)opt_clone | SIGCHLD, NULL);
+    /* #endregion lesson-08-clone */
+  }
   if (child_pid < 0) {
-    status_line("error 125 clone(%s): %s", flag_names(opt_clone, 1), strerror(errno));
+    status_line("error 125 %s: %s", opt_join ? "fork" : "clone", strerror(errno));
     return 125;
   }
   close(sync_pipe[0]);
   close(err_pipe[1]);
   if (console_sock[1] >= 0) close(console_sock[1]);
+  if (out_pipe[1] >= 0) close(out_pipe[1]), close(errout_pipe[1]);
+  if (in_pipe[0] >= 0) close(in_pipe[0]);
 
   struct sigaction sa = {.sa_handler = on_signal};
   sigemptyset(&sa.sa_mask);
@@ -625,6 +800,7 @@ int main(int argc, char **argv) {
   int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD, SIGWINCH};
   for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++) sigaction(forwarded[i], &sa, NULL);
 
+  /* #region lesson-08-go */
   status_line("pid %d", child_pid);
   set_stage("parent-setup");
   /* The engine now sets up what must be done from outside (id maps, cgroup, network). */
@@ -641,6 +817,7 @@ int main(int argc, char **argv) {
     return 125;
   }
   close(sync_pipe[1]);
+  /* #endregion lesson-08-go */
   if (opt_tty) {
     receive_console();
     close(console_sock[0]);
@@ -662,7 +839,21 @@ int main(int argc, char **argv) {
     return code ? code : 125;
   }
   status_line("started");
+  if (opt_detach) {
+    /* From here on nobody listens: the engine's CLI has returned. */
+    close(CONFIG_FD);
+    close(STATUS_FD);
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) dup2(null, 0), dup2(null, 1), dup2(null, 2), close(null);
+    if (chdir("/") < 0) { /* stay where we are */ }
+  }
   int code = supervise();
-  status_line("exit %d", code);
+  write_exit_file(code);
+  if (!opt_detach) status_line("exit %d", code);
+  if (n_onexit > 0) {
+    /* The engine decides what an exit means (restart policies): hand over to it. */
+    set_stage("on-exit");
+    execv(onexit[0], onexit);
+  }
   return code;
 }

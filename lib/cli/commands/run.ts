@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { isatty } from 'node:tty';
-import type { Context } from '../context.js';
+import { exitHook, type Context } from '../context.js';
 import { EngineError } from '../../engine/errors.js';
 import { geteuid } from '../../../native/libc.js';
 import { parseIdMapping } from '../../engine/namespaces/idmap.js';
@@ -16,12 +16,14 @@ export function requireRoot(command: string): void {
   }
 }
 
-export function build(ctx: Context): Command {
-  return new Command('run')
-    .description('Create and run a new container from an image (or from a root directory with --rootfs)')
-    .usage('[OPTIONS] IMAGE [COMMAND] [ARG...]\n       mini-docker run [OPTIONS] --rootfs DIR COMMAND [ARG...]')
+export function build(ctx: Context, mode: 'run' | 'create' = 'run'): Command {
+  return new Command(mode)
+    .description(mode === 'run' ? 'Create and run a new container from an image (or from a root directory with --rootfs)' : 'Create a new container (start it with mini-docker start)')
+    .usage(`[OPTIONS] IMAGE [COMMAND] [ARG...]\n       mini-docker ${mode} [OPTIONS] --rootfs DIR COMMAND [ARG...]`)
     .helpOption('--help', 'Print usage')
+    .option('-d, --detach', 'Run container in background and print container ID')
     .option('--rm', 'Automatically remove the container when it exits')
+    .option('--restart <policy>', 'Restart policy: no, always, unless-stopped, on-failure[:max-retries]')
     .option('-i, --interactive', 'Keep STDIN open')
     .option('-t, --tty', 'Allocate a pseudo-TTY')
     .option('--name <name>', 'Assign a name to the container')
@@ -43,7 +45,7 @@ export function build(ctx: Context): Command {
     .argument('[args...]')
     .passThroughOptions()
     .action(async (args: string[], o) => {
-      requireRoot('run');
+      requireRoot(mode);
       if (o.interactive && o.tty && !isatty(0)) {
         throw new EngineError('not_a_tty', 'the input device is not a TTY', { hint: 'drop -t, or run from a terminal' });
       }
@@ -68,21 +70,33 @@ export function build(ctx: Context): Command {
         tty: !!o.tty,
         interactive: !!o.interactive,
         autoRemove: !!o.rm,
+        detach: !!o.detach,
+        restart: o.restart,
       };
       if (!req.image && !req.rootfs) {
         throw new EngineError('usage', '"run" requires at least 1 argument.', { hint: "See 'mini-docker run --help'." });
       }
-      const { runForeground } = await import('../../engine/container/run.js');
+      if (mode === 'create') {
+        const { createContainer } = await import('../../engine/container/create.js');
+        ctx.out((await createContainer(ctx.paths, req)).id);
+        return;
+      }
+      const { runContainer } = await import('../../engine/container/run.js');
       // The terminal sends SIGINT/SIGQUIT to the whole foreground group, the shim included, and
       // the shim forwards them; other signals sent to the CLI alone are passed on to the shim.
-      const ignore = () => {};
-      process.on('SIGINT', ignore);
-      process.on('SIGQUIT', ignore);
-      const code = await runForeground(ctx.paths, req, {
+      if (!req.detach) {
+        process.on('SIGINT', () => {});
+        process.on('SIGQUIT', () => {});
+      }
+      const { id, exitCode } = await runContainer(ctx.paths, req, {
+        exitHook: exitHook(ctx),
         onStarted(handle) {
+          if (req.detach) return;
           for (const sig of ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const) process.on(sig, () => handle.shim.kill(sig));
         },
       });
+      if (req.detach) ctx.out(id);
+      const code = exitCode ?? 0;
       process.exitCode = code;
     });
 }

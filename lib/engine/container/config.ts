@@ -39,6 +39,13 @@ export interface RunRequest {
   tty?: boolean;
   interactive?: boolean;
   autoRemove?: boolean;
+  detach?: boolean;
+  restart?: string;
+}
+
+export interface RestartPolicy {
+  name: 'no' | 'always' | 'on-failure' | 'unless-stopped';
+  maximumRetryCount: number;
 }
 
 export interface ContainerConfig {
@@ -63,6 +70,16 @@ export interface ContainerConfig {
   uidMap: IdMapping[];
   gidMap: IdMapping[];
   stopSignal?: string;
+  restartPolicy: RestartPolicy;
+}
+
+/** --restart no | always | unless-stopped | on-failure[:MAX] */
+export function parseRestartPolicy(spec: string): RestartPolicy {
+  const m = /^(no|always|unless-stopped|on-failure)(?::(\d+))?$/.exec(spec);
+  if (!m || (m[2] !== undefined && m[1] !== 'on-failure')) {
+    throw new EngineError('bad_restart', `invalid restart policy: ${spec}`, { hint: 'use no, always, unless-stopped or on-failure[:MAX_RETRIES]' });
+  }
+  return { name: m[1] as RestartPolicy['name'], maximumRetryCount: m[2] ? Number(m[2]) : 0 };
 }
 
 // #region lesson-01-argv

@@ -6,7 +6,7 @@ import type { Layout } from '../paths.js';
 import { readJson, writeJsonAtomic } from '../util/fs.js';
 import type { ContainerConfig } from './config.js';
 
-export type ContainerStatus = 'created' | 'running' | 'exited';
+export type ContainerStatus = 'created' | 'running' | 'restarting' | 'paused' | 'exited' | 'removing' | 'dead';
 
 export interface ContainerState {
   status: ContainerStatus;
@@ -19,6 +19,10 @@ export interface ContainerState {
   error?: string;
   startedAt?: string;
   finishedAt?: string;
+  restartCount?: number;
+  /** Stopped by stop/kill/rm: a restart policy does not bring it back (docker's "manual stop"). */
+  stopRequested?: boolean;
+  oomKilled?: boolean;
 }
 
 export function containerDir(paths: Layout, id: string): string {
@@ -36,6 +40,11 @@ export function containerFiles(paths: Layout, id: string) {
     merged: join(dir, 'merged'),
     hostname: join(dir, 'hostname'),
     hosts: join(dir, 'hosts'),
+    /** docker's json-file format: one {"log","stream","time"} object per line. */
+    log: join(dir, 'container.log'),
+    /** Written by the shim (atomically) when the container's process ends. */
+    exit: join(dir, 'exit.json'),
+    lock: join(dir, 'lock'),
   };
 }
 

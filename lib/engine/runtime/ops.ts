@@ -32,6 +32,15 @@ export interface ShimPlan {
   tty: boolean;
   stdin: boolean;
   debug: boolean;
+  /** Detached: the shim stays as the container's monitor, keeping its output in `log`
+   *  (docker's json-file lines). */
+  detach?: { log: string };
+  /** Where the shim records the exit code and time when the container's process ends. */
+  exitFile?: string;
+  /** exec: instead of creating namespaces, join those of this running process, then fork. */
+  join?: number;
+  /** What the monitor executes once the container exited (the engine's restart decision). */
+  onExit?: string[];
 }
 
 function escape(field: string): string {
@@ -67,6 +76,10 @@ export function encodePlan(plan: ShimPlan): string {
     `option\tstdin\t${plan.stdin ? 1 : 0}`,
     `option\ttty\t${plan.tty ? 1 : 0}`,
     `option\tclone\t${plan.cloneFlags >>> 0}`,
+    ...(plan.detach ? [`option\tdetach\t1`, `option\tlog\t${escape(plan.detach.log)}`] : []),
+    ...(plan.exitFile ? [`option\texitfile\t${escape(plan.exitFile)}`] : []),
+    ...(plan.join ? [`option\tjoin\t${plan.join}`] : []),
+    ...(plan.onExit?.length ? [['onexit', ...plan.onExit].map(escape).join('\t')] : []),
     ...plan.host.map((op) => ['host', ...fields(op)].map((f) => escape(String(f))).join('\t')),
     ...plan.child.map((op) => ['child', ...fields(op)].map((f) => escape(String(f))).join('\t')),
     'end',

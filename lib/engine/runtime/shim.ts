@@ -30,6 +30,8 @@ export interface ShimHandle {
   abort(): void;
   /** The container's exit code (128+N when killed by signal N). */
   exited: Promise<number>;
+  /** Detached: let go of the shim (now the monitor) so that the CLI can exit. */
+  release(): void;
 }
 
 /** Lines arriving on the shim's status pipe, one at a time. */
@@ -82,10 +84,11 @@ function failure(line: string): EngineError {
  * Start the shim with the plan. `stdio` is what the container's process gets on 0, 1 and 2
  * (inherited in the foreground). Resolves once the child exists and waits for "go".
  */
-export async function startShim(plan: ShimPlan, opts: { stdio?: StdioOptions; title: string }): Promise<ShimHandle> {
+export async function startShim(plan: ShimPlan, opts: { stdio?: StdioOptions; title: string; detached?: boolean }): Promise<ShimHandle> {
   const io = (opts.stdio ?? ['inherit', 'inherit', 'inherit']) as unknown[];
   // The second argument only reserves room for the stage title `ps` shows (see set_stage in shim.c).
-  const shim = spawn(shimPath(), [opts.title.padEnd(48)], { stdio: [...io.slice(0, 3), 'pipe', 'pipe'] as StdioOptions });
+  // Detached, the shim gets a session of its own (setsid): the terminal's hangup is not its end.
+  const shim = spawn(shimPath(), [opts.title.padEnd(48)], { stdio: [...io.slice(0, 3), 'pipe', 'pipe'] as StdioOptions, detached: !!opts.detached });
   const config = shim.stdio[3] as Writable;
   const status = new StatusReader(shim.stdio[4] as Readable);
   const exitedProcess = new Promise<number>((resolve) => {
@@ -119,6 +122,11 @@ export async function startShim(plan: ShimPlan, opts: { stdio?: StdioOptions; ti
     pid,
     shim,
     exited,
+    release() {
+      (shim.stdio[3] as Writable).destroy();
+      (shim.stdio[4] as Readable).destroy();
+      shim.unref();
+    },
     abort() {
       config.end();
       void exitedProcess.then(resolveExited);

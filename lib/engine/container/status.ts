@@ -1,0 +1,50 @@
+// A container's true state: what state.json recorded, checked against the kernel. The monitor
+// (or a foreground shim) leaves exit.json when the process ends; a pid is only taken for the
+// container's while its start time matches, so a recycled pid is never mistaken for it.
+import { existsSync, readFileSync } from 'node:fs';
+import type { Layout } from '../paths.js';
+import { containerFiles, processStartTime, readState, type ContainerState } from './store.js';
+
+interface ExitRecord {
+  exitCode: number;
+  finishedAt: string;
+}
+
+function readExit(path: string): ExitRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as ExitRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Is this pid still the process that started at `startTime`? */
+export function processAlive(pid: number, startTime: string | undefined): boolean {
+  return pid > 0 && startTime !== undefined && processStartTime(pid) === startTime;
+}
+
+export function currentState(paths: Layout, id: string): ContainerState {
+  const s = readState(paths, id);
+  if (s.status !== 'running' && s.status !== 'paused') return s;
+  const f = containerFiles(paths, id);
+  const exit = existsSync(f.exit) ? readExit(f.exit) : undefined;
+  if (exit && (!s.startedAt || exit.finishedAt >= s.startedAt)) {
+    return { ...s, status: 'exited', pid: 0, exitCode: exit.exitCode, finishedAt: exit.finishedAt };
+  }
+  if (processAlive(s.pid, s.pidStartTime)) return s;
+  if (exit === undefined && existsSync(f.exit)) {
+    // being renamed into place right now: read once more
+    const again = readExit(f.exit);
+    if (again) return { ...s, status: 'exited', pid: 0, exitCode: again.exitCode, finishedAt: again.finishedAt };
+  }
+  // Gone, and nobody recorded how: its monitor was killed before it.
+  return {
+    ...s, status: 'exited', pid: 0, exitCode: 255,
+    error: 'the container\'s process ended while its monitor was not running: exit code unknown',
+    finishedAt: s.finishedAt ?? new Date().toISOString(),
+  };
+}
+
+export function isRunning(s: ContainerState): boolean {
+  return s.status === 'running' || s.status === 'paused' || s.status === 'restarting';
+}
