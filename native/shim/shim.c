@@ -68,6 +68,7 @@ static char *opt_log, *opt_exitfile;
 static char *onexit[MAX_ARGS + 1];
 static int n_onexit;
 static int log_fd = -1;
+static int engine_mnt_ns = -1; /* the mount namespace the shim was started in */
 static int out_pipe[2] = {-1, -1}, errout_pipe[2] = {-1, -1}, in_pipe[2] = {-1, -1};
 static char *env[MAX_ENV + 1];
 static int n_env;
@@ -273,6 +274,7 @@ static int path_exists(const char *p) {
 }
 
 /* exec with docker's rules: a name without '/' is searched in the container's $PATH. */
+/* #region lesson-01-exec */
 static int do_exec(struct op *op) {
   const char *file = op->argv[1];
   char **argv = &op->argv[1];
@@ -302,6 +304,7 @@ static int do_exec(struct op *op) {
   if (saw_eacces) return fail(126, "exec: \"%s\": permission denied", file);
   return fail(127, "exec: \"%s\": executable file not found in $PATH", file);
 }
+/* #endregion lesson-01-exec */
 
 /* The container's terminal comes from its own devpts (like runc's console socket): a pty made
  * on the host's devpts would be a name that does not exist inside, and `tty` would say
@@ -411,9 +414,11 @@ static int run_op(struct op *op) {
     if (chdir("/") < 0) return SYSFAIL("chdir /");
   } else if (!strcmp(name, "chroot")) {
     NEED(1);
+    /* #region lesson-02-shim-chroot */
     explain("chroot(%s); chdir(\"/\")", q(a[1]));
     if (chroot(a[1]) < 0) return SYSFAIL("chroot %s", a[1]);
     if (chdir("/") < 0) return SYSFAIL("chdir /");
+    /* #endregion lesson-02-shim-chroot */
   } else if (!strcmp(name, "chdir")) {
     NEED(1);
     explain("chdir(%s)", q(a[1]));
@@ -535,11 +540,13 @@ static void copy_winsize(void) {
   if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) ioctl(pty_master, TIOCSWINSZ, &ws);
 }
 
+/* #region lesson-01-exit-code */
 static int exit_code_of(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return 125;
 }
+/* #endregion lesson-01-exit-code */
 
 static int write_all(int fd, const char *buf, ssize_t n) {
   while (n > 0) {
@@ -756,6 +763,7 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN); /* the engine may be gone when the monitor reports */
   set_stage("config");
   if (read_config() < 0) return 125;
+  engine_mnt_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
 
   if (run_ops(host_ops, n_host) < 0 || make_pipes() < 0 || (opt_join && join_namespaces(opt_join) < 0)) {
     status_line("error %d %s", fail_code, fail_msg);
@@ -851,9 +859,10 @@ int main(int argc, char **argv) {
   write_exit_file(code);
   if (!opt_detach) status_line("exit %d", code);
   if (n_onexit > 0) {
-    /* The engine decides what an exit means (restart policies): hand over to it. */
+    /* The engine decides what an exit means (restart policies, --rm): hand over to it, back in
+     * the engine's mount namespace -- in the shim's own, the rootfs overlay is still mounted. */
     set_stage("on-exit");
-    execv(onexit[0], onexit);
+    if (engine_mnt_ns >= 0 && setns(engine_mnt_ns, CLONE_NEWNS) == 0 && chdir("/") == 0) execv(onexit[0], onexit);
   }
   return code;
 }

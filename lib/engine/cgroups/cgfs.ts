@@ -110,9 +110,31 @@ export function readPids(dir: string): number[] {
     .map(Number);
 }
 
-export function mkdirCgroup(dir: string): void {
+/** Every PID in a cgroup and its descendants (a container may make cgroups of its own). */
+export function pidsTree(dir: string): number[] {
+  const out = readPids(dir);
+  for (const c of childCgroups(dir)) out.push(...pidsTree(join(dir, c)));
+  return out;
+}
+
+/**
+ * The two directory operations whose kernel side a plain directory cannot play: mkdir fills a
+ * new cgroup with its interface files, rmdir removes one that still shows them. Unit tests pass
+ * their own to lay out what the kernel would.
+ */
+export interface DirOps {
+  mkdir(dir: string): void;
+  rmdir(dir: string): void;
+}
+
+export const kernelDirOps: DirOps = {
+  mkdir: (dir) => mkdirSync(dir),
+  rmdir: (dir) => rmdirSync(dir),
+};
+
+export function mkdirCgroup(dir: string, ops: DirOps = kernelDirOps): void {
   explain('cgroup', `mkdir ${dir}`);
-  mkdirSync(dir);
+  ops.mkdir(dir);
 }
 
 /** Child cgroups of a cgroup directory (cgroup files are never directories). */
@@ -132,14 +154,14 @@ export function childCgroups(dir: string): string[] {
  * rmdir a cgroup and its descendants, deepest first. A cgroup whose last task has just exited can
  * still be busy for a moment (EBUSY): retry briefly. Gone already is fine.
  */
-export async function removeCgroupDir(dir: string, timeoutMs = 3000): Promise<void> {
-  for (const child of childCgroups(dir)) await removeCgroupDir(join(dir, child), timeoutMs);
+export async function removeCgroupDir(dir: string, ops: DirOps = kernelDirOps, timeoutMs = 3000): Promise<void> {
+  for (const child of childCgroups(dir)) await removeCgroupDir(join(dir, child), ops, timeoutMs);
   if (!existsSync(dir)) return;
   const deadline = Date.now() + timeoutMs;
   explain('cgroup', `rmdir ${dir}`);
   for (;;) {
     try {
-      rmdirSync(dir);
+      ops.rmdir(dir);
       return;
     } catch (e) {
       const code = errnoOf(e);
@@ -156,12 +178,12 @@ export async function removeCgroupDir(dir: string, timeoutMs = 3000): Promise<vo
 }
 
 /** rmdir one cgroup if it is empty of children; false if it is still in use or not ours to judge. */
-export function removeIfEmpty(dir: string): boolean {
+export function removeIfEmpty(dir: string, ops: DirOps = kernelDirOps): boolean {
   if (!existsSync(dir)) return true;
   if (childCgroups(dir).length > 0) return false;
   explain('cgroup', `rmdir ${dir}`);
   try {
-    rmdirSync(dir);
+    ops.rmdir(dir);
     return true;
   } catch (e) {
     if (errnoOf(e) === 'ENOENT') return true;

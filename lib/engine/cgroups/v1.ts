@@ -4,8 +4,8 @@ import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError } from '../errors.js';
 import {
-  checkName, checkParent, childCgroups, errnoOf, killLoop, mkdirCgroup, readKeyed, readNumber, readPids, readText,
-  removeCgroupDir, removeIfEmpty, sleep, writeError, writeFile, writeRaw,
+  checkName, checkParent, childCgroups, errnoOf, killLoop, mkdirCgroup, pidsTree, readKeyed, readNumber, readText,
+  removeCgroupDir, removeIfEmpty, sleep, writeError, writeFile, writeRaw, kernelDirOps, type DirOps,
 } from './cgfs.js';
 import type { CgroupDriver, CgroupStats, ContainerCgroup, IoDeviceStats } from './driver.js';
 import { v1Writes, type CgroupWrite, type Limits, type V1Controller } from './limits.js';
@@ -57,6 +57,8 @@ export function v1Mounts(root: string, mountinfo?: string): V1Mounts {
 export interface V1Options {
   root?: string;
   parent?: string;
+  /** how cgroup directories are made and removed; tests play the kernel here */
+  ops?: DirOps;
   /** controller -> mount point; default: found by v1Mounts(root) */
   mounts?: V1Mounts;
 }
@@ -77,11 +79,13 @@ export class V1Driver implements CgroupDriver {
   readonly parent: string;
   readonly mounts: V1Mounts;
   private readonly parentParts: string[];
+  private readonly ops: DirOps;
 
   constructor(opts: V1Options = {}) {
     this.root = opts.root ?? '/sys/fs/cgroup';
     this.parent = opts.parent ?? 'mini-docker';
     this.parentParts = checkParent(this.parent);
+    this.ops = opts.ops ?? kernelDirOps;
     this.mounts = opts.mounts ?? v1Mounts(this.root);
   }
 
@@ -135,16 +139,16 @@ export class V1Driver implements CgroupDriver {
     try {
       for (const [c, dir] of uniqueDirs(dirs)) {
         this.ensureParent(c as V1Controller);
-        mkdirCgroup(dir);
+        mkdirCgroup(dir, this.ops);
         made.push(dir);
         // a new cpuset cgroup starts with no CPUs and no memory nodes: no task could join it
         if (c === 'cpuset') copyCpuset(join(dir, '..'), dir);
       }
-      const cg = new V1Cgroup(name, dirs);
+      const cg = new V1Cgroup(name, dirs, this.ops);
       cg.apply(limits);
       return cg;
     } catch (e) {
-      for (const d of made.reverse()) removeIfEmpty(d);
+      for (const d of made.reverse()) removeIfEmpty(d, this.ops);
       throw e;
     }
   }
@@ -157,7 +161,7 @@ export class V1Driver implements CgroupDriver {
       const next = join(cur, part);
       if (!existsSync(next)) {
         try {
-          mkdirCgroup(next);
+          mkdirCgroup(next, this.ops);
         } catch (e) {
           if (errnoOf(e) !== 'EEXIST') throw e;
         }
@@ -170,7 +174,7 @@ export class V1Driver implements CgroupDriver {
   open(name: string): ContainerCgroup | undefined {
     checkName(name);
     const dirs = Object.fromEntries(Object.entries(this.dirsOf(name)).filter(([, d]) => existsSync(d)));
-    return Object.keys(dirs).length > 0 ? new V1Cgroup(name, dirs) : undefined;
+    return Object.keys(dirs).length > 0 ? new V1Cgroup(name, dirs, this.ops) : undefined;
   }
 
   list(): string[] {
@@ -186,7 +190,7 @@ export class V1Driver implements CgroupDriver {
     for (const m of new Set(Object.values(this.mounts))) {
       for (let i = this.parentParts.length; i > 0; i--) {
         const dir = join(m, ...this.parentParts.slice(0, i));
-        if (!removeIfEmpty(dir)) {
+        if (!removeIfEmpty(dir, this.ops)) {
           if (i === this.parentParts.length) gone = false;
           break;
         }
@@ -238,7 +242,7 @@ function pickFile(dir: string, w: CgroupWrite): { file: string; value: string } 
 }
 
 export class V1Cgroup implements ContainerCgroup {
-  constructor(readonly name: string, readonly paths: Readonly<Record<string, string>>) {}
+  constructor(readonly name: string, readonly paths: Readonly<Record<string, string>>, private readonly ops: DirOps = kernelDirOps) {}
 
   private get unique(): string[] {
     return uniqueDirs({ ...this.paths }).map(([, d]) => d);
@@ -426,7 +430,7 @@ export class V1Cgroup implements ContainerCgroup {
 
   pids(): number[] {
     const all = new Set<number>();
-    for (const dir of this.unique) for (const p of readPids(dir)) all.add(p);
+    for (const dir of this.unique) for (const p of pidsTree(dir)) all.add(p);
     return [...all].sort((a, b) => a - b);
   }
 
@@ -443,7 +447,7 @@ export class V1Cgroup implements ContainerCgroup {
   async remove(): Promise<void> {
     if (this.pids().length > 0) await this.killAll('SIGKILL');
     if (this.paths.freezer && existsSync(this.paths.freezer) && (readText(this.paths.freezer, 'freezer.state') ?? '').trim() !== 'THAWED') this.thaw();
-    for (const dir of this.unique) await removeCgroupDir(dir);
+    for (const dir of this.unique) await removeCgroupDir(dir, this.ops);
   }
 }
 

@@ -38,6 +38,9 @@ export function killContainer(paths: Layout, id: string, signal: number): void {
   const s = currentState(paths, id);
   if (!isRunning(s)) throw new EngineError('not_running', `container ${readConfig(paths, id).name} is not running`, { exitCode: 1 });
   markStopRequested(paths, id);
+  // Restarting: no process right now, and the restart is called off by the mark above.
+  // (A pid of 0 would signal our own process group: never send it.)
+  if (s.status === 'restarting' || s.pid <= 0) return;
   explain('kill', `kill(${s.pid}, ${signal})`);
   try {
     process.kill(s.pid, signal);

@@ -18,9 +18,18 @@ function readExit(path: string): ExitRecord | undefined {
   }
 }
 
-/** Is this pid still the process that started at `startTime`? */
+/**
+ * Is this pid still the process that started at `startTime`? A zombie is not: once its monitor
+ * is gone, a container's process may be left unreaped by whoever inherited it.
+ */
 export function processAlive(pid: number, startTime: string | undefined): boolean {
-  return pid > 0 && startTime !== undefined && processStartTime(pid) === startTime;
+  if (pid <= 0 || startTime === undefined || processStartTime(pid) !== startTime) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+  } catch {
+    return false;
+  }
 }
 
 export function currentState(paths: Layout, id: string): ContainerState {
