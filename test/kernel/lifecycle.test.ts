@@ -139,7 +139,13 @@ t.test('the monitor killed with SIGKILL: ps stays true, rm -f cleans up', async 
 t.test('the CLI killed during a foreground run: the exit code is still recorded', async (t) => {
   const root = await imageRoot(t);
   const child = spawn(MINI_DOCKER, ['run', '--name', 'fg', 'busybox', 'sh', '-c', 'sleep 1; exit 5'], { env: { ...process.env, MINI_DOCKER_ROOT: root }, stdio: 'ignore' });
-  await sleep(500);
+  // Kill the CLI once the container runs (the exec has happened: its log says sleep is running).
+  for (let i = 0; i < 200; i++) {
+    const [id] = containerIds(root);
+    if (id && existsSync(join(root, 'containers', id, 'state.json')) && state(root, id).status === 'running') break;
+    await sleep(25);
+  }
+  await sleep(300);
   child.kill('SIGKILL');
   const w = await md(root, ['wait', 'fg']);
   t.equal(w.stdout.trim(), '5');
