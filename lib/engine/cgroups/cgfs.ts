@@ -211,16 +211,18 @@ export interface KillTarget {
 /**
  * Signal every process of a cgroup and wait until it is empty. With a freezer, a process cannot
  * fork between our reading cgroup.procs and our signal: freeze, signal all, thaw, look again
- * (runc's signalAllProcesses). SIGKILL is resent each round; other signals are sent once.
+ * (runc's signalAllProcesses). The first SIGKILL goes out without freezing, as a task asleep in
+ * the kernel (an OOM wait, state D) cannot be frozen but can be killed; the freezer is for the
+ * forks that outlive it. SIGKILL is resent each round; other signals are sent once.
  */
 export async function killLoop(target: KillTarget, signal: NodeJS.Signals | number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const isKill = signal === 'SIGKILL' || signal === 9;
-  let sent = false;
+  let round = 0;
   while (target.pids().length > 0) {
-    if (!sent || isKill) {
+    if (round === 0 || isKill) {
       let froze = false;
-      if (target.freeze) {
+      if (target.freeze && (round > 0 || !isKill)) {
         try {
           await target.freeze();
           froze = true;
@@ -232,12 +234,12 @@ export async function killLoop(target: KillTarget, signal: NodeJS.Signals | numb
       explain('cgroup', `kill -${signal} ${pids.join(' ')} (${target.where})`);
       for (const pid of pids) signalPid(pid, signal);
       if (froze) target.thaw?.();
-      sent = true;
     }
+    round++;
     // give the signalled tasks a moment to exit before we look again
     const until = Date.now() + 100;
     while (Date.now() < until && target.pids().length > 0) await sleep(5);
-    if (Date.now() > deadline) {
+    if (target.pids().length > 0 && Date.now() > deadline) {
       throw new EngineError('cgroup_kill_timeout', `processes ${target.pids().join(' ')} of ${target.where} are still alive ${timeoutMs} ms after ${signal}`, {
         hint: isKill ? 'a task stuck in the kernel (state D) cannot die until its I/O ends' : 'they ignore the signal: use SIGKILL',
       });

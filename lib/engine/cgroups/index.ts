@@ -5,3 +5,4 @@ export type { CgroupDriver, CgroupStats, ContainerCgroup, IoDeviceStats } from '
 export { V1Driver, V1Cgroup, V1_CONTROLLERS, v1Mounts, blkioStats, type V1Options, type V1Mounts } from './v1.js';
 export { V2Driver, V2Cgroup, V2_CONTROLLERS, ioStat, type V2Options } from './v2.js';
 export { detectCgroups, detectCgroupVersion, cgroupInfo, kernelControllers, type DetectOptions, type CgroupInfo } from './detect.js';
+export { kernelDirOps, type DirOps } from './cgfs.js';

@@ -490,6 +490,26 @@ export function ioMaxLines(l: Partial<Limits>): string[] {
 }
 // #endregion lesson-09-v2-mapping
 
+/** The kind of controller each limit needs (v1 calls "io" blkio). */
+export type LimitController = 'memory' | 'cpu' | 'cpuset' | 'pids' | 'io';
+
+const CONTROLLER_OF: Record<keyof Limits, LimitController> = {
+  memory: 'memory', memorySwap: 'memory', memoryReservation: 'memory', oomKillDisable: 'memory',
+  nanoCpus: 'cpu', cpuShares: 'cpu', cpuPeriod: 'cpu', cpuQuota: 'cpu', cpusetCpus: 'cpuset', pidsLimit: 'pids',
+  blkioWeight: 'io', deviceReadBps: 'io', deviceWriteBps: 'io', deviceReadIops: 'io', deviceWriteIops: 'io',
+};
+
+/** The controllers the limits that are set need, in a stable order. */
+export function controllersFor(l: Partial<Limits>): LimitController[] {
+  const out = new Set<LimitController>();
+  for (const [k, v] of Object.entries(l)) {
+    if (v === undefined || (Array.isArray(v) && v.length === 0)) continue;
+    const c = CONTROLLER_OF[k as keyof Limits];
+    if (c) out.add(c);
+  }
+  return (['memory', 'cpu', 'cpuset', 'pids', 'io'] as const).filter((c) => out.has(c));
+}
+
 /**
  * One file write a driver performs. `alternatives` are other names for the same knob, tried in
  * order when the file is missing (e.g. blkio.weight needs CFQ, blkio.bfq.weight BFQ); `optional`

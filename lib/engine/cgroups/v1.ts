@@ -1,14 +1,14 @@
 // cgroup v1: every controller is its own hierarchy (its own mount), so a container's cgroup is
 // one directory per controller, <mount>/<parent>/<name>, and a process joins each of them.
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { EngineError } from '../errors.js';
 import {
   checkName, checkParent, childCgroups, errnoOf, killLoop, mkdirCgroup, pidsTree, readKeyed, readNumber, readText,
   removeCgroupDir, removeIfEmpty, sleep, writeError, writeFile, writeRaw, kernelDirOps, type DirOps,
 } from './cgfs.js';
 import type { CgroupDriver, CgroupStats, ContainerCgroup, IoDeviceStats } from './driver.js';
-import { v1Writes, type CgroupWrite, type Limits, type V1Controller } from './limits.js';
+import { controllersFor, v1Writes, type CgroupWrite, type Limits, type V1Controller } from './limits.js';
 
 /** The controllers the engine manages on v1, in the order their directories are made. */
 export const V1_CONTROLLERS: readonly V1Controller[] = ['cpuset', 'cpu', 'cpuacct', 'memory', 'pids', 'blkio', 'freezer'];
@@ -101,8 +101,8 @@ export class V1Driver implements CgroupDriver {
 
   validate(limits: Partial<Limits>): string[] {
     const warnings: string[] = [];
-    for (const w of v1Writes(limits)) {
-      const c = w.controller!;
+    for (const kind of controllersFor(limits)) {
+      const c: V1Controller = kind === 'io' ? 'blkio' : kind;
       if (!this.mounts[c]) {
         throw new EngineError('cgroup_controller_missing', `${FLAG_OF[c]}: the ${c} controller has no cgroup v1 hierarchy under ${this.root}`, {
           hint: `mount it (mount -t cgroup -o ${c} cgroup ${join(this.root, c)}) or use a kernel with CONFIG_CGROUP_${c.toUpperCase()}`,
@@ -208,17 +208,27 @@ function readdirNames(dir: string): string[] {
   }
 }
 
+/** A path with symlinks resolved, as far as it exists (cpu -> cpu,cpuacct on many distributions). */
+function canonical(path: string): string {
+  let head = path;
+  const rest: string[] = [];
+  while (!existsSync(head) && head !== dirname(head)) {
+    rest.unshift(basename(head));
+    head = dirname(head);
+  }
+  try {
+    return join(realpathSync(head), ...rest);
+  } catch {
+    return path;
+  }
+}
+
 /** Distinct directories: co-mounted controllers (cpu,cpuacct) share one. */
 function uniqueDirs(dirs: Record<string, string>): [string, string][] {
   const seen = new Set<string>();
   const out: [string, string][] = [];
   for (const [c, d] of Object.entries(dirs)) {
-    let key = d;
-    try {
-      key = join(realpathSync(join(d, '..')), d.split('/').pop()!);
-    } catch {
-      // the parent does not exist yet: the path itself is the key
-    }
+    const key = canonical(d);
     if (seen.has(key)) continue;
     seen.add(key);
     out.push([c, d]);
@@ -246,10 +256,6 @@ export class V1Cgroup implements ContainerCgroup {
 
   private get unique(): string[] {
     return uniqueDirs({ ...this.paths }).map(([, d]) => d);
-  }
-
-  private where(): string {
-    return this.paths.memory ?? Object.values(this.paths)[0] ?? this.name;
   }
 
   // #region lesson-09-v1-add
@@ -297,7 +303,7 @@ export class V1Cgroup implements ContainerCgroup {
         writeRaw(dir, pick.file, pick.value);
       } catch (e) {
         const code = errnoOf(e);
-        if (pick.file === 'cpu.cfs_period_us' && code === 'EINVAL' && limits.cpuQuota !== undefined) {
+        if (pick.file === 'cpu.cfs_period_us' && code === 'EINVAL' && writes.some((x) => x.file === 'cpu.cfs_quota_us')) {
           // a shorter period can be refused until the new quota is in (runc retries after it)
           retryPeriod = { ...w, ...pick };
           continue;
@@ -378,6 +384,9 @@ export class V1Cgroup implements ContainerCgroup {
   }
 
   stats(): CgroupStats {
+    if (!Object.values(this.paths).some((d) => existsSync(d))) {
+      throw new EngineError('no_such_cgroup', `cgroup ${this.name} does not exist (any more)`);
+    }
     const { cpu, cpuacct, memory, pids, blkio } = this.paths;
     const cs = cpu ? readKeyed(cpu, 'cpu.stat') : new Map<string, number>();
     const num = (dir: string | undefined, f: string) => (dir ? readNumber(dir, f) : undefined);
@@ -438,7 +447,7 @@ export class V1Cgroup implements ContainerCgroup {
     const hasFreezer = this.paths.freezer !== undefined && existsSync(this.paths.freezer);
     await killLoop({
       pids: () => this.pids(),
-      freeze: hasFreezer ? () => this.freeze() : undefined,
+      freeze: hasFreezer ? () => this.freeze(1000) : undefined,
       thaw: hasFreezer ? () => this.thaw() : undefined,
       where: `cgroup ${this.name}`,
     }, signal, timeoutMs);

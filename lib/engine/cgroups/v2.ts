@@ -8,7 +8,7 @@ import {
   removeCgroupDir, removeIfEmpty, sleep, writeError, writeFile, writeRaw, kernelDirOps, type DirOps,
 } from './cgfs.js';
 import type { CgroupDriver, CgroupStats, ContainerCgroup, IoDeviceStats } from './driver.js';
-import { v2Writes, type Limits } from './limits.js';
+import { controllersFor, v2Writes, type Limits } from './limits.js';
 
 /** The controllers the engine enables for its containers, where the kernel offers them. */
 export const V2_CONTROLLERS = ['cpuset', 'cpu', 'io', 'memory', 'pids'] as const;
@@ -55,10 +55,10 @@ export class V2Driver implements CgroupDriver {
     const warnings: string[] = [];
     if (limits.oomKillDisable) warnings.push('Your kernel does not support OomKillDisable. OomKillDisable discarded.');
     const available = words(this.root, 'cgroup.controllers');
-    for (const w of v2Writes(limits)) {
-      const c = w.file.split('.')[0]!;
+    // --oom-kill-disable is discarded on v2 and needs no controller
+    for (const c of controllersFor({ ...limits, oomKillDisable: undefined })) {
       if (!available.includes(c)) {
-        throw new EngineError('cgroup_controller_missing', `${FLAG_OF[c] ?? w.file}: the ${c} controller is not available in the cgroup v2 hierarchy at ${this.root} (cgroup.controllers: ${available.join(' ') || 'none'})`, {
+        throw new EngineError('cgroup_controller_missing', `${FLAG_OF[c]}: the ${c} controller is not available in the cgroup v2 hierarchy at ${this.root} (cgroup.controllers: ${available.join(' ') || 'none'})`, {
           hint: 'on a hybrid host the controllers are bound to the v1 hierarchies and the unified one has none: use the v1 driver (MINI_DOCKER_CGROUP_VERSION=1)',
         });
       }
@@ -204,6 +204,7 @@ export class V2Cgroup implements ContainerCgroup {
 
   stats(): CgroupStats {
     const d = this.dir;
+    if (!existsSync(d)) throw new EngineError('no_such_cgroup', `cgroup ${d} does not exist (any more)`);
     const cs = readKeyed(d, 'cpu.stat');
     const ev = readKeyed(d, 'memory.events');
     const ms = readKeyed(d, 'memory.stat');
@@ -258,7 +259,7 @@ export class V2Cgroup implements ContainerCgroup {
     const canFreeze = existsSync(join(this.dir, 'cgroup.freeze'));
     await killLoop({
       pids: () => this.pids(),
-      freeze: canFreeze ? () => this.freeze() : undefined,
+      freeze: canFreeze ? () => this.freeze(1000) : undefined,
       thaw: canFreeze ? () => this.thaw() : undefined,
       where: `cgroup ${this.dir}`,
     }, signal, timeoutMs);
