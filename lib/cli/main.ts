@@ -19,6 +19,10 @@ const COMMANDS: Record<string, [string, string]> = {
   rm: ['rm', 'Remove one or more containers'],
   wait: ['wait', 'Block until one or more containers stop, then print their exit codes'],
   top: ['top', 'Display the running processes of a container'],
+  stats: ['stats', "Display a live stream of containers' resource usage"],
+  update: ['update', 'Update the resource limits of one or more containers'],
+  pause: ['pause', 'Pause all processes within one or more containers'],
+  unpause: ['unpause', 'Unpause all processes within one or more containers'],
   inspect: ['inspect', 'Return low-level information on containers or images'],
   rename: ['rename', 'Rename a container'],
   port: ['port', 'List port mappings of a container'],
@@ -38,7 +42,8 @@ const ALIASES: Record<string, string> = {
   'container stop': 'stop', 'container kill': 'kill', 'container restart': 'restart', 'container rm': 'rm',
   'container logs': 'logs', 'container exec': 'exec', 'container inspect': 'inspect', 'container top': 'top',
   'container wait': 'wait', 'container rename': 'rename', 'container port': 'port', 'container cp': 'cp',
-  'container diff': 'diff',
+  'container diff': 'diff', 'container stats': 'stats', 'container update': 'update',
+  'container pause': 'pause', 'container unpause': 'unpause',
 };
 
 export interface CommandModule {

@@ -1,8 +1,8 @@
 // Shared by the kernel tests: a private data root per test, a busybox rootfs, the CLI as a
 // child process, and cleanup that runs even when a test fails.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, symlinkSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -23,7 +23,7 @@ interface Teardown {
 export function md(root: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<Result> {
   return new Promise((resolve) => {
     const child = spawn(MINI_DOCKER, args, {
-      env: { ...process.env, MINI_DOCKER_ROOT: root, ...opts.env },
+      env: { ...process.env, MINI_DOCKER_ROOT: root, MINI_DOCKER_CGROUP_PARENT: cgroupParentFor(root), ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -38,6 +38,23 @@ export function md(root: string, args: string[], opts: { input?: string; env?: N
     if (opts.input !== undefined) child.stdin.end(opts.input);
     else child.stdin.end();
   });
+}
+
+/** Each data root has its cgroups under a parent of its own, removed with it. */
+export function cgroupParentFor(root: string): string {
+  return `mdtest-${basename(root)}`;
+}
+
+/** The directories of a test's cgroup parent in every mounted hierarchy (v1 and v2). */
+export function cgroupDirs(root: string): string[] {
+  const parent = cgroupParentFor(root);
+  const dirs: string[] = [];
+  for (const h of readdirSync('/sys/fs/cgroup')) {
+    const d = join('/sys/fs/cgroup', h, parent);
+    if (existsSync(d)) dirs.push(d);
+  }
+  if (existsSync(join('/sys/fs/cgroup', parent))) dirs.push(join('/sys/fs/cgroup', parent));
+  return dirs;
 }
 
 /** A fresh data root under /tmp, removed (with anything still running in it) at teardown. */
@@ -65,6 +82,30 @@ export function cleanupRoot(root: string): void {
       }
     } catch {
       // no state: nothing ran
+    }
+  }
+  // Cgroups left by a failed test: kill what is in them, then rmdir (children first).
+  for (const dir of cgroupDirs(root)) {
+    for (const child of readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory())) {
+      const c = join(dir, child.name);
+      try {
+        for (const pid of readFileSync(join(c, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // gone already
+      }
+      for (let i = 0; i < 50; i++) {
+        try {
+          rmdirSync(c);
+          break;
+        } catch {
+          spawnSync('sleep', ['0.05']);
+        }
+      }
+    }
+    try {
+      rmdirSync(dir);
+    } catch {
+      // not empty: the leak check will say so
     }
   }
   rmSync(root, { recursive: true, force: true });

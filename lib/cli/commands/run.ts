@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { isatty } from 'node:tty';
 import { exitHook, type Context } from '../context.js';
+import { addLimitFlags, limitFlags } from '../limit-flags.js';
 import { EngineError } from '../../engine/errors.js';
 import { geteuid } from '../../../native/libc.js';
 import { parseIdMapping } from '../../engine/namespaces/idmap.js';
@@ -17,7 +18,7 @@ export function requireRoot(command: string): void {
 }
 
 export function build(ctx: Context, mode: 'run' | 'create' = 'run'): Command {
-  return new Command(mode)
+  return addLimitFlags(new Command(mode))
     .description(mode === 'run' ? 'Create and run a new container from an image (or from a root directory with --rootfs)' : 'Create a new container (start it with mini-docker start)')
     .usage(`[OPTIONS] IMAGE [COMMAND] [ARG...]\n       mini-docker ${mode} [OPTIONS] --rootfs DIR COMMAND [ARG...]`)
     .helpOption('--help', 'Print usage')
@@ -42,6 +43,7 @@ export function build(ctx: Context, mode: 'run' | 'create' = 'run'): Command {
     .addOption(new Option('--ipc <mode>', 'IPC namespace to use ("host" shares the host\'s)'))
     .option('--rootfs <dir>', 'Use DIR as the root filesystem instead of an image')
     .option('--chroot', 'chroot instead of pivot_root and no mount namespace (lesson 2; escapable)')
+    .option('--cgroup-parent <name>', 'Parent cgroup for the container (default mini-docker)')
     .argument('[args...]')
     .passThroughOptions()
     .action(async (args: string[], o) => {
@@ -72,7 +74,15 @@ export function build(ctx: Context, mode: 'run' | 'create' = 'run'): Command {
         autoRemove: !!o.rm,
         detach: !!o.detach,
         restart: o.restart,
+        cgroupParent: o.cgroupParent,
       };
+      const flags = limitFlags(o);
+      if (Object.keys(flags).length) {
+        const { parseLimits } = await import('../../engine/cgroups/limits.js');
+        const { limits, warnings } = parseLimits(flags);
+        for (const w of warnings) ctx.err(`WARNING: ${w}`);
+        req.limits = limits;
+      }
       if (!req.image && !req.rootfs) {
         throw new EngineError('usage', '"run" requires at least 1 argument.', { hint: "See 'mini-docker run --help'." });
       }

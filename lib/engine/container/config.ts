@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { EngineError } from '../errors.js';
 import type { IdMapping } from '../namespaces/idmap.js';
 import type { NamespaceKind } from '../namespaces/namespaces.js';
+import type { Limits } from '../cgroups/limits.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -41,6 +42,9 @@ export interface RunRequest {
   autoRemove?: boolean;
   detach?: boolean;
   restart?: string;
+  /** Parsed from -m, --cpus, --pids-limit, ... by the CLI (cgroups/limits.ts). */
+  limits?: Limits;
+  cgroupParent?: string;
 }
 
 export interface RestartPolicy {
@@ -71,6 +75,8 @@ export interface ContainerConfig {
   gidMap: IdMapping[];
   stopSignal?: string;
   restartPolicy: RestartPolicy;
+  limits: Limits;
+  cgroupParent: string;
 }
 
 /** --restart no | always | unless-stopped | on-failure[:MAX] */

@@ -15,6 +15,7 @@ import { generateName, newContainerId, VALID_NAME } from './ids.js';
 import { resolveUser, type ResolvedUser } from './user.js';
 import { containerFiles, createContainerDirs, nameInUse, readConfig } from './store.js';
 import { findContainer } from './lookup.js';
+import { cgroupParent, driverFor } from './cgroup.js';
 import { readRootfsFile, rootfsForRequest, type Rootfs } from './rootfs-source.js';
 
 const NETWORK_MODES = ['none', 'host', 'default', 'bridge'];
@@ -50,6 +51,8 @@ async function validateRequest(req: RunRequest): Promise<void> {
   if (req.gidMap?.length) validateIdMappings(req.gidMap, '--gidmap');
   for (const f of req.envFiles ?? []) parseEnvFile(f);
   parseRestartPolicy(req.restart ?? 'no');
+  // A limit this host's cgroups cannot enforce is refused now, before anything exists.
+  if (req.limits && Object.keys(req.limits).length) driverFor(cgroupParent(req.cgroupParent)).validate(req.limits);
   if (req.restart && req.restart !== 'no' && req.autoRemove) {
     throw new EngineError('conflicting_options', 'Conflicting options: --restart and --rm', { hint: 'a container removed when it exits cannot be restarted' });
   }
@@ -129,6 +132,8 @@ function buildConfig(req: RunRequest, rootfs: Rootfs, id: string, name: string, 
     gidMap: req.gidMap?.length ? req.gidMap : req.uidMap ?? [],
     stopSignal: rootfs.imageConfig.StopSignal,
     restartPolicy: parseRestartPolicy(req.restart ?? 'no'),
+    limits: req.limits ?? {},
+    cgroupParent: cgroupParent(req.cgroupParent),
   };
 }
 

@@ -12,6 +12,7 @@ import { mergeEnv, parseEnvVar } from './config.js';
 import { resolveUser } from './user.js';
 import { readConfig } from './store.js';
 import { currentState, isRunning } from './status.js';
+import { openCgroup } from './cgroup.js';
 
 export interface ExecRequest {
   cmd: string[];
@@ -59,6 +60,12 @@ export async function execInContainer(paths: Layout, id: string, req: ExecReques
   const env = mergeEnv(config.env, req.tty ? ['TERM=xterm'] : [], given);
   const plan = execPlan(state.pid, env, req.workdir || config.workingDir, user, req.cmd, !!req.tty, !!req.interactive);
   const handle = await startShim(plan, { stdio: io.stdio, title: `${id.slice(0, 12)}-exec` });
+  try {
+    openCgroup(config)?.addProcess(handle.pid); // the container's limits hold for exec'd processes too
+  } catch (e) {
+    handle.abort();
+    throw e;
+  }
   await handle.go();
   io.onStarted?.(handle);
   return handle.exited;

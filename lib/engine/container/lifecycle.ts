@@ -8,6 +8,7 @@ import { withLock } from '../util/fs.js';
 import { containerFiles, listContainerIds, readConfig, readState, removeContainerDir, writeState, type ContainerState } from './store.js';
 import { currentState, isRunning, processAlive } from './status.js';
 import { startContainer } from './start.js';
+import { openCgroup, removeCgroup } from './cgroup.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -70,6 +71,8 @@ export async function stopContainer(paths: Layout, id: string, timeoutSec = 10, 
   let after = await waitContainer(paths, id, timeoutSec * 1000);
   if (isRunning(after)) {
     killContainer(paths, id, osConstants.signals.SIGKILL);
+    // Every process of its cgroup, not only the first: nothing of the container survives.
+    await openCgroup(config)?.killAll('SIGKILL');
     after = await waitContainer(paths, id, 10_000);
     if (isRunning(after)) throw new EngineError('stop_failed', `container ${config.name} did not stop after SIGKILL`, { exitCode: 1 });
   }
@@ -106,13 +109,23 @@ export async function removeContainer(paths: Layout, id: string, opts: { force?:
       });
     }
     killContainer(paths, id, osConstants.signals.SIGKILL);
+    await openCgroup(config)?.killAll('SIGKILL');
     const after = await waitContainer(paths, id, 10_000);
     if (isRunning(after)) throw new EngineError('stop_failed', `container ${config.name} did not die after SIGKILL`, { exitCode: 1 });
     await waitForMonitor(after);
   } else if (s.shimPid && processAlive(s.pid, s.pidStartTime) === false) {
     await waitForMonitor(s);
   }
-  await withLock(paths.lock, () => removeContainerDir(paths, id));
+  await destroyContainer(paths, id);
+}
+
+/** Everything a container made on the host: its cgroup, then its directory. */
+export async function destroyContainer(paths: Layout, id: string): Promise<void> {
+  try {
+    await removeCgroup(readConfig(paths, id));
+  } finally {
+    await withLock(paths.lock, () => removeContainerDir(paths, id));
+  }
 }
 
 /** container prune: every container that is not running. */
@@ -163,7 +176,7 @@ export async function handleExit(paths: Layout, id: string, exitHook: string[]):
   const s = currentState(paths, id);
   if (isRunning(s)) return;
   if (config.autoRemove) {
-    await withLock(paths.lock, () => removeContainerDir(paths, id));
+    await destroyContainer(paths, id);
     return;
   }
   const p = config.restartPolicy;

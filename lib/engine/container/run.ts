@@ -3,7 +3,7 @@ import type { Layout } from '../paths.js';
 import type { RunRequest } from './config.js';
 import { createContainer } from './create.js';
 import { startContainer, type StartOptions } from './start.js';
-import { removeContainerDir } from './store.js';
+import { destroyContainer } from './lifecycle.js';
 
 export async function runContainer(paths: Layout, req: RunRequest, opts: Omit<StartOptions, 'mode'> = {}): Promise<{ id: string; exitCode?: number }> {
   const config = await createContainer(paths, req);
@@ -11,7 +11,7 @@ export async function runContainer(paths: Layout, req: RunRequest, opts: Omit<St
     try {
       await startContainer(paths, config.id, { ...opts, mode: 'detached' });
     } catch (e) {
-      if (req.autoRemove) removeContainerDir(paths, config.id);
+      if (req.autoRemove) await destroyContainer(paths, config.id);
       throw e;
     }
     return { id: config.id };
@@ -19,6 +19,6 @@ export async function runContainer(paths: Layout, req: RunRequest, opts: Omit<St
   try {
     return { id: config.id, exitCode: await startContainer(paths, config.id, { ...opts, mode: 'foreground' }) };
   } finally {
-    if (req.autoRemove) removeContainerDir(paths, config.id);
+    if (req.autoRemove) await destroyContainer(paths, config.id);
   }
 }

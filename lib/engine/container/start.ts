@@ -20,6 +20,7 @@ import { resolveUser, type ResolvedUser } from './user.js';
 import { containerFiles, processStartTime, readConfig, readState, writeState } from './store.js';
 import { currentState, isRunning } from './status.js';
 import { readRootfsFile, rootfsForConfig } from './rootfs-source.js';
+import { freshCgroup } from './cgroup.js';
 
 export interface StartOptions {
   /** foreground: wait and return the exit code; detached: return once the command runs. */
@@ -109,9 +110,15 @@ export async function startContainer(paths: Layout, id: string, opts: StartOptio
   plan.exitFile = f.exit;
   if (detached && opts.exitHook && (config.autoRemove || config.restartPolicy.name !== 'no')) plan.onExit = [...opts.exitHook, id];
   rmSync(f.exit, { force: true });
+  const cgroup = await freshCgroup(config);
 
   const handle = await startShim(plan, { stdio: detached ? ['ignore', 'ignore', 'ignore'] : opts.stdio, title: config.id.slice(0, 12), detached });
+  // From outside, while the child waits: its cgroup (the limits hold before any of its code
+  // runs), then its id maps.
   try {
+    // #region lesson-09-join-cgroup
+    cgroup.addProcess(handle.pid);
+    // #endregion lesson-09-join-cgroup
     // #region lesson-06-write-maps
     if (config.namespaces.includes('user')) writeIdMaps(handle.pid, config.uidMap, config.gidMap);
     // #endregion lesson-06-write-maps
@@ -119,7 +126,7 @@ export async function startContainer(paths: Layout, id: string, opts: StartOptio
     handle.abort();
     await handle.exited;
     recordExit(paths, config.id, 125, (e as Error).message);
-    throw new EngineError('idmap_failed', `writing the id maps of pid ${handle.pid} failed: ${(e as Error).message}`, { cause: e });
+    throw new EngineError('setup_failed', `setting up pid ${handle.pid} from outside failed: ${(e as Error).message}`, { cause: e });
   }
   writeState(paths, config.id, {
     status: 'running', pid: handle.pid, pidStartTime: processStartTime(handle.pid), shimPid: handle.shim.pid,
@@ -138,11 +145,11 @@ export async function startContainer(paths: Layout, id: string, opts: StartOptio
     return undefined;
   }
   const code = await handle.exited;
-  recordExit(paths, config.id, code);
+  recordExit(paths, config.id, code, undefined, cgroup.oomKilled());
   return code;
 }
 
-export function recordExit(paths: Layout, id: string, code: number, error?: string): void {
+export function recordExit(paths: Layout, id: string, code: number, error?: string, oomKilled = false): void {
   const prev = readState(paths, id);
-  writeState(paths, id, { ...prev, status: 'exited', pid: 0, exitCode: code, error, finishedAt: new Date().toISOString() });
+  writeState(paths, id, { ...prev, status: 'exited', pid: 0, exitCode: code, error, oomKilled, finishedAt: new Date().toISOString() });
 }

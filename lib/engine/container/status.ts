@@ -3,7 +3,8 @@
 // container's while its start time matches, so a recycled pid is never mistaken for it.
 import { existsSync, readFileSync } from 'node:fs';
 import type { Layout } from '../paths.js';
-import { containerFiles, processStartTime, readState, type ContainerState } from './store.js';
+import { containerFiles, processStartTime, readConfig, readState, writeState, type ContainerState } from './store.js';
+import { openCgroup } from './cgroup.js';
 
 interface ExitRecord {
   exitCode: number;
@@ -37,14 +38,12 @@ export function currentState(paths: Layout, id: string): ContainerState {
   if (s.status !== 'running' && s.status !== 'paused') return s;
   const f = containerFiles(paths, id);
   const exit = existsSync(f.exit) ? readExit(f.exit) : undefined;
-  if (exit && (!s.startedAt || exit.finishedAt >= s.startedAt)) {
-    return { ...s, status: 'exited', pid: 0, exitCode: exit.exitCode, finishedAt: exit.finishedAt };
-  }
+  if (exit && (!s.startedAt || exit.finishedAt >= s.startedAt)) return settle(paths, id, s, exit);
   if (processAlive(s.pid, s.pidStartTime)) return s;
   if (exit === undefined && existsSync(f.exit)) {
     // being renamed into place right now: read once more
     const again = readExit(f.exit);
-    if (again) return { ...s, status: 'exited', pid: 0, exitCode: again.exitCode, finishedAt: again.finishedAt };
+    if (again) return settle(paths, id, s, again);
   }
   // Gone, and nobody recorded how: its monitor was killed before it.
   return {
@@ -52,6 +51,26 @@ export function currentState(paths: Layout, id: string): ContainerState {
     error: 'the container\'s process ended while its monitor was not running: exit code unknown',
     finishedAt: s.finishedAt ?? new Date().toISOString(),
   };
+}
+
+/**
+ * The first to see the monitor's exit record writes it into state.json once, with what only the
+ * cgroup still knows: whether the OOM killer ended it.
+ */
+function settle(paths: Layout, id: string, s: ContainerState, exit: ExitRecord): ContainerState {
+  let oomKilled = false;
+  try {
+    oomKilled = openCgroup(readConfig(paths, id))?.oomKilled() ?? false;
+  } catch {
+    // no cgroup (removed meanwhile)
+  }
+  const settled: ContainerState = { ...s, status: 'exited', pid: 0, exitCode: exit.exitCode, finishedAt: exit.finishedAt, oomKilled };
+  try {
+    writeState(paths, id, settled);
+  } catch {
+    // removed meanwhile
+  }
+  return settled;
 }
 
 export function isRunning(s: ContainerState): boolean {
