@@ -40,6 +40,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <linux/close_range.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -512,6 +513,11 @@ static int child_main(void *arg) {
   else if (!opt_tty && (!opt_stdin || opt_detach)) {
     int null = open("/dev/null", O_RDONLY);
     if (null >= 0) dup2(null, 0), close(null);
+  }
+  /* Whatever the engine's caller left open (a shell's pipe, a terminal fd) is no business of the
+   * container: every fd from 3 up closes at exec (close_range(2); runc does the same). */
+  if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+    for (int fd = 3; fd < 1024; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
   /* Ignored signals stay ignored across exec: give the command the defaults. */
   for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);

@@ -61,6 +61,30 @@ t.test('stdin only with -i; stdout and stderr wired through', async (t) => {
   t.equal(without.code, 0);
 });
 
+t.test('fds the caller left open do not reach the container', async (t) => {
+  const root = tempRoot(t);
+  const rootfs = busyboxRootfs(t);
+  // fds 3, 4 and 5 of the CLI are open and inheritable, as a shell's pipe would be.
+  const child = spawn(MINI_DOCKER, ['run', '--rm', '--rootfs', rootfs, 'ls', '/proc/self/fd'], {
+    env: { ...process.env, MINI_DOCKER_ROOT: root }, stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  await new Promise((r) => child.on('close', r));
+  t.same(out.trim().split('\n'), ['0', '1', '2', '3'], 'only stdio (and ls\'s own directory fd)');
+});
+
+t.test('--uidmap with --chroot or --pid host is refused up front', async (t) => {
+  const root = tempRoot(t);
+  const rootfs = busyboxRootfs(t);
+  for (const flag of [['--chroot'], ['--pid', 'host']]) {
+    const r = await md(root, ['run', '--rm', '--uidmap', '0:100000:65536', ...flag, '--rootfs', rootfs, 'true']);
+    t.equal(r.code, 125);
+    t.match(r.stderr, /--uidmap cannot be combined with/);
+  }
+  t.same(containerIds(root), []);
+});
+
 t.test('env, working dir, user and entrypoint', async (t) => {
   const root = tempRoot(t);
   const rootfs = busyboxRootfs(t);

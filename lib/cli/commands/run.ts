@@ -42,7 +42,7 @@ export function build(ctx: Context, mode: 'run' | 'create' = 'run'): Command {
     .addOption(new Option('--uts <mode>', 'UTS namespace to use ("host" shares the host\'s)'))
     .addOption(new Option('--ipc <mode>', 'IPC namespace to use ("host" shares the host\'s)'))
     .option('--rootfs <dir>', 'Use DIR as the root filesystem instead of an image')
-    .option('--chroot', 'chroot instead of pivot_root and no mount namespace (lesson 2; escapable)')
+    .option('--chroot', "chroot instead of pivot_root, in the engine's own copy of the host's mounts: the host's files stay reachable (lesson 2; escapable)")
     .option('--cgroup-parent <name>', 'Parent cgroup for the container (default mini-docker)')
     .argument('[args...]')
     .passThroughOptions()

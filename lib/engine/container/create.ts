@@ -48,6 +48,12 @@ async function validateRequest(req: RunRequest): Promise<void> {
     }
   }
   if (req.uidMap?.length) validateIdMappings(req.uidMap, '--uidmap');
+  if ((req.uidMap?.length || req.gidMap?.length) && (req.chroot || req.pid === 'host')) {
+    // The kernel mounts /proc for a user namespace only if it owns the pid namespace too.
+    throw new EngineError('conflicting_options', `--uidmap cannot be combined with ${req.chroot ? '--chroot' : '--pid host'}`, {
+      hint: 'a user namespace needs its own mount and pid namespaces: drop one of the two flags',
+    });
+  }
   if (req.gidMap?.length) validateIdMappings(req.gidMap, '--gidmap');
   for (const f of req.envFiles ?? []) parseEnvFile(f);
   parseRestartPolicy(req.restart ?? 'no');
