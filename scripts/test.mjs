@@ -40,7 +40,9 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const tap = spawn('npx', ['tap', '--disable-coverage', '--allow-empty-coverage', '--timeout=900', '--reporter=tap', ...files], {
+// One test file at a time: some kernel tests measure what the kernel enforces (a CPU share, a
+// throttled write rate, a stop timeout), and a neighbour's load would blur the measure.
+const tap = spawn('npx', ['tap', '--disable-coverage', '--allow-empty-coverage', '--timeout=900', '--jobs=1', '--reporter=tap', ...files], {
   stdio: ['ignore', 'pipe', 'inherit'],
   env: { ...process.env, NO_COLOR: '1' },
 });
