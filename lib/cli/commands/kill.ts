@@ -13,8 +13,8 @@ export function build(ctx: Context): Command {
       requireRoot('kill');
       const { killContainer, parseSignal } = await import('../../engine/container/lifecycle.js');
       const signal = parseSignal(o.signal);
-      await forEachContainer(ctx, refs, (id, ref) => {
-        killContainer(ctx.paths, id, signal);
+      await forEachContainer(ctx, refs, async (id, ref) => {
+        await killContainer(ctx.paths, id, signal);
         ctx.out(ref);
       });
     });

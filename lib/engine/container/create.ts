@@ -4,7 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { EngineError } from '../errors.js';
 import type { Layout } from '../paths.js';
-import { withLock, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import type { NamespaceKind } from '../namespaces/namespaces.js';
 import { hostId, validateIdMappings } from '../namespaces/idmap.js';
 import {
@@ -13,7 +13,7 @@ import {
 } from './config.js';
 import { generateName, newContainerId, VALID_NAME } from './ids.js';
 import { resolveUser, type ResolvedUser } from './user.js';
-import { containerFiles, createContainerDirs, nameInUse, readConfig } from './store.js';
+import { claimName, containerFiles, createContainerDirs, nameInUse, readConfig, releaseName, removeContainerDir } from './store.js';
 import { findContainer } from './lookup.js';
 import { cgroupParent, driverFor } from './cgroup.js';
 import { readRootfsFile, rootfsForRequest, type Rootfs } from './rootfs-source.js';
@@ -167,24 +167,18 @@ export async function createContainer(paths: Layout, req: RunRequest): Promise<C
     throw new EngineError('bad_idmap', `user ${user.uid} is not mapped by --uidmap`, { hint: 'map the container user, e.g. --uidmap 0:100000:65536' });
   }
   if (req.uidMap?.length || req.gidMap?.length) checkReachable(rootfs.lowerdirs ? paths.containers : rootfs.dir);
-  const config = await withLock(paths.lock, () => {
-    let name = req.name;
-    if (name !== undefined) {
-      name = name.replace(/^\//, '');
-      const holder = nameInUse(paths, name);
-      if (holder) {
-        throw new EngineError('name_conflict', `Conflict. The container name "/${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`);
-      }
-    } else {
-      for (let i = 0; ; i++) {
-        name = generateName(i);
-        if (!nameInUse(paths, name)) break;
-      }
-    }
-    const config = buildConfig(req, rootfs, id, name, user);
-    createContainerDirs(paths, config, !!rootfs.lowerdirs);
-    return config;
-  });
+  // The directory first, then the name: a name always points to a container that exists.
+  const provisional = buildConfig(req, rootfs, id, '', user);
+  createContainerDirs(paths, provisional, !!rootfs.lowerdirs);
+  let name: string;
+  try {
+    name = takeName(paths, id, req.name);
+  } catch (e) {
+    removeContainerDir(paths, id);
+    throw e;
+  }
+  const config = { ...provisional, name };
+  writeJsonAtomic(containerFiles(paths, id).config, config);
   const f = containerFiles(paths, id);
   writeFileAtomic(f.hostname, config.hostname + '\n');
   writeFileAtomic(f.hosts, hostsFile(config.hostname));
@@ -192,16 +186,31 @@ export async function createContainer(paths: Layout, req: RunRequest): Promise<C
 }
 
 
-/** rename: names stay unique, checked under the data root's lock. */
+function conflict(name: string, holder: string, exitCode = 125): EngineError {
+  return new EngineError('name_conflict', `Conflict. The container name "/${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`, { exitCode });
+}
+
+/** --name, or docker's generated adjective_surname: taken atomically (see claimName). */
+function takeName(paths: Layout, id: string, wanted: string | undefined): string {
+  if (wanted !== undefined) {
+    const name = wanted.replace(/^\//, '');
+    if (!claimName(paths, name, id)) throw conflict(name, nameInUse(paths, name) ?? 'another container');
+    return name;
+  }
+  for (let i = 0; ; i++) {
+    const name = generateName(i);
+    if (claimName(paths, name, id)) return name;
+  }
+}
+
+/** rename: the new name is claimed before the old one is given back. */
 export async function renameContainer(paths: Layout, ref: string, newName: string): Promise<void> {
   const name = newName.replace(/^\//, '');
   if (!VALID_NAME.test(name)) throw new EngineError('bad_name', `Invalid container name (${newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`, { exitCode: 1 });
-  await withLock(paths.lock, () => {
-    const id = findContainer(paths, ref);
-    const config = readConfig(paths, id);
-    if (config.name === name) throw new EngineError('same_name', `Renaming a container with the same name as its current name`, { exitCode: 1 });
-    const holder = nameInUse(paths, name);
-    if (holder) throw new EngineError('name_conflict', `Conflict. The container name "/${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`, { exitCode: 1 });
-    writeJsonAtomic(containerFiles(paths, id).config, { ...config, name });
-  });
+  const id = findContainer(paths, ref);
+  const config = readConfig(paths, id);
+  if (config.name === name) throw new EngineError('same_name', 'Renaming a container with the same name as its current name', { exitCode: 1 });
+  if (!claimName(paths, name, id)) throw conflict(name, nameInUse(paths, name) ?? 'another container', 1);
+  writeJsonAtomic(containerFiles(paths, id).config, { ...config, name });
+  releaseName(paths, config.name, id);
 }

@@ -33,21 +33,24 @@ function markStopRequested(paths: Layout, id: string): void {
 
 /**
  * Send a signal to the container's first process. With its own PID namespace, SIGKILL to that
- * process ends every process of the container (pid_namespaces(7)).
+ * process ends every process of the container (pid_namespaces(7)). Under the container's lock,
+ * so that a restart policy's decision and a stop never cross (see handleExit).
  */
-export function killContainer(paths: Layout, id: string, signal: number): void {
-  const s = currentState(paths, id);
-  if (!isRunning(s)) throw new EngineError('not_running', `container ${readConfig(paths, id).name} is not running`, { exitCode: 1 });
-  markStopRequested(paths, id);
-  // Restarting: no process right now, and the restart is called off by the mark above.
-  // (A pid of 0 would signal our own process group: never send it.)
-  if (s.status === 'restarting' || s.pid <= 0) return;
-  explain('kill', `kill(${s.pid}, ${signal})`);
-  try {
-    process.kill(s.pid, signal);
-  } catch {
-    // exited meanwhile
-  }
+export async function killContainer(paths: Layout, id: string, signal: number): Promise<void> {
+  await withLock(containerFiles(paths, id).lock, () => {
+    const s = currentState(paths, id);
+    if (!isRunning(s)) throw new EngineError('not_running', `container ${readConfig(paths, id).name} is not running`, { exitCode: 1 });
+    markStopRequested(paths, id);
+    // Restarting: no process right now, and the restart is called off by the mark above.
+    // (A pid of 0 would signal our own process group: never send it.)
+    if (s.status === 'restarting' || s.pid <= 0) return;
+    explain('kill', `kill(${s.pid}, ${signal})`);
+    try {
+      process.kill(s.pid, signal);
+    } catch {
+      // exited meanwhile
+    }
+  });
 }
 
 /** Wait until the container is no longer running; resolves with its state then. */
@@ -67,10 +70,10 @@ export async function stopContainer(paths: Layout, id: string, timeoutSec = 10, 
   if (!isRunning(s)) return;
   const config = readConfig(paths, id);
   const sig = parseSignal(signal ?? config.stopSignal ?? 'SIGTERM');
-  killContainer(paths, id, sig);
+  await killContainer(paths, id, sig);
   let after = await waitContainer(paths, id, timeoutSec * 1000);
   if (isRunning(after)) {
-    killContainer(paths, id, osConstants.signals.SIGKILL);
+    await killContainer(paths, id, osConstants.signals.SIGKILL);
     // Every process of its cgroup, not only the first: nothing of the container survives.
     await openCgroup(config)?.killAll('SIGKILL');
     after = await waitContainer(paths, id, 10_000);
@@ -108,7 +111,7 @@ export async function removeContainer(paths: Layout, id: string, opts: { force?:
         exitCode: 1, hint: `mini-docker stop ${config.name}, or mini-docker rm -f ${config.name}`,
       });
     }
-    killContainer(paths, id, osConstants.signals.SIGKILL);
+    await killContainer(paths, id, osConstants.signals.SIGKILL);
     await openCgroup(config)?.killAll('SIGKILL');
     const after = await waitContainer(paths, id, 10_000);
     if (isRunning(after)) throw new EngineError('stop_failed', `container ${config.name} did not die after SIGKILL`, { exitCode: 1 });
@@ -124,7 +127,7 @@ export async function destroyContainer(paths: Layout, id: string): Promise<void>
   try {
     await removeCgroup(readConfig(paths, id));
   } finally {
-    await withLock(paths.lock, () => removeContainerDir(paths, id));
+    removeContainerDir(paths, id);
   }
 }
 
@@ -190,11 +193,15 @@ export async function handleExit(paths: Layout, id: string, exitHook: string[]):
   const backoff = ranFor >= 10_000 ? 100 : Math.min(100 * 2 ** count, 60_000);
   writeState(paths, id, { ...s, status: 'restarting' });
   await sleep(backoff);
-  const now = readState(paths, id);
-  if (now.stopRequested) {
-    writeState(paths, id, { ...s, stopRequested: true });
-    return;
-  }
-  writeState(paths, id, s);
-  await startContainer(paths, id, { mode: 'detached', exitHook, restartCount: count + 1 });
+  // Decide and start under the container's lock: a stop either came first (no restart) or finds
+  // the new process running and stops it.
+  await withLock(containerFiles(paths, id).lock, async () => {
+    const now = readState(paths, id);
+    if (now.stopRequested) {
+      writeState(paths, id, { ...s, stopRequested: true });
+      return;
+    }
+    writeState(paths, id, s);
+    await startContainer(paths, id, { mode: 'detached', exitHook, restartCount: count + 1 });
+  });
 }

@@ -1,5 +1,5 @@
 // Containers on disk: containers/ID/{config.json,state.json,upper,work,merged,hostname,hosts}.
-import { existsSync, mkdirSync, readdirSync, rmSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readlinkSync, rmSync, readFileSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError } from '../errors.js';
 import type { Layout } from '../paths.js';
@@ -68,16 +68,57 @@ export function writeState(paths: Layout, id: string, state: ContainerState): vo
   writeJsonAtomic(containerFiles(paths, id).state, state);
 }
 
-/** Names in use, for --name uniqueness (callers hold the data root's lock). */
+// Names: <root>/names/NAME is a symlink to the container's ID. symlink(2) fails when the name
+// exists, so taking a name is atomic without a lock (a global flock cost a start ~15 ms). A link
+// to a container that no longer exists (its removal died halfway) is stale and may be taken.
+function nameLink(paths: Layout, name: string): string {
+  return join(paths.root, 'names', name);
+}
+
+/** The ID of the container that holds `name`, if any. */
 export function nameInUse(paths: Layout, name: string): string | undefined {
-  for (const id of listContainerIds(paths)) {
+  try {
+    const id = readlinkSync(nameLink(paths, name));
+    return existsSync(containerDir(paths, id)) ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Take `name` for container `id`; false when another container holds it. */
+export function claimName(paths: Layout, name: string, id: string): boolean {
+  const link = nameLink(paths, name);
+  mkdirSync(join(paths.root, 'names'), { recursive: true, mode: 0o700 });
+  for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      if (readConfig(paths, id).name === name) return id;
+      symlinkSync(id, link);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let holder: string;
+    try {
+      holder = readlinkSync(link);
     } catch {
-      // a container being created or removed right now
+      continue; // released meanwhile: try again
+    }
+    if (holder === id || existsSync(containerDir(paths, holder))) return holder === id;
+    try {
+      if (readlinkSync(link) === holder) unlinkSync(link); // stale
+    } catch {
+      // taken over by someone else meanwhile
     }
   }
-  return undefined;
+  return false;
+}
+
+/** Give the name back, if `id` still holds it. */
+export function releaseName(paths: Layout, name: string, id: string): void {
+  try {
+    if (readlinkSync(nameLink(paths, name)) === id) unlinkSync(nameLink(paths, name));
+  } catch {
+    // not held
+  }
 }
 
 /** Make the directory tree of a new container and record its config and "created" state. */
@@ -98,7 +139,14 @@ export function createContainerDirs(paths: Layout, config: ContainerConfig, with
 }
 
 export function removeContainerDir(paths: Layout, id: string): void {
+  let name: string | undefined;
+  try {
+    name = readConfig(paths, id).name;
+  } catch {
+    // half made: no config, no name
+  }
   rmSync(containerDir(paths, id), { recursive: true, force: true });
+  if (name) releaseName(paths, name, id);
 }
 
 /** Start time of a process in clock ticks since boot, or undefined when it is gone. */
