@@ -34,6 +34,11 @@ export function stateOf(pid: number): string | undefined {
   return statFields(pid)?.[0];
 }
 
+/** When the process started (field 22 of /proc/PID/stat, in clock ticks since boot): with the pid, it names one process for good. */
+export function startTimeOf(pid: number): string | undefined {
+  return statFields(pid)?.[19];
+}
+
 export function comm(pid: number): string | undefined {
   try {
     return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();

@@ -36,6 +36,7 @@ t.test('run -d, logs -f, stop -t 1, wait', async (t) => {
   const follow = spawn(MINI_DOCKER, ['logs', '-f', 'looper'], { env: { ...process.env, MINI_DOCKER_ROOT: root } });
   let streamed = '';
   follow.stdout.on('data', (d) => (streamed += d));
+  const followed = new Promise<number | null>((resolve) => follow.on('close', resolve));
   await sleep(2500);
   const before = streamed.split('\n').filter(Boolean).length;
   await sleep(1500);
@@ -48,8 +49,7 @@ t.test('run -d, logs -f, stop -t 1, wait', async (t) => {
   t.equal(stop.code, 0, stop.stderr);
   t.equal(stop.stdout, 'looper\n');
   t.ok(took >= 900 && took < 5000, `stop -t 1 took about a second (${took} ms): sh as PID 1 ignores SIGTERM, then SIGKILL`);
-  const followed = await new Promise<number | null>((resolve) => follow.on('close', resolve));
-  t.equal(followed, 0, 'logs -f ends when the container stops');
+  t.equal(await followed, 0, 'logs -f ends when the container stops');
   const w = await md(root, ['wait', 'looper']);
   t.equal(w.stdout.trim(), '137', 'wait prints 137, as docker would after SIGKILL');
   const ts = await md(root, ['logs', '-t', '--tail', '2', 'looper']);

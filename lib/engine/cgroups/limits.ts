@@ -430,6 +430,7 @@ export function validateLimits(limits: Limits, ctx: { update: boolean; warnings:
  * The CFS quota and period that --cpus or --cpu-quota/--cpu-period ask for (microseconds, quota
  * -1 = unlimited); undefined if none. Either may be absent on `update`: the kernel keeps it.
  */
+// #region lesson-09-cpu-quota
 export function cpuQuotaPeriod(l: Partial<Limits>): { quota?: number; period?: number } | undefined {
   if (l.nanoCpus !== undefined && l.nanoCpus > 0) {
     // moby getCPUResources: period 100 ms, quota = NanoCPUs * period / 1e9
@@ -438,6 +439,7 @@ export function cpuQuotaPeriod(l: Partial<Limits>): { quota?: number; period?: n
   if (l.cpuQuota === undefined && l.cpuPeriod === undefined) return undefined;
   return { quota: l.cpuQuota, period: l.cpuPeriod };
 }
+// #endregion lesson-09-cpu-quota
 
 // #region lesson-09-v2-mapping
 /** runc's ConvertCPUSharesToCgroupV2Value: shares [2, 262144] -> cpu.weight [1, 10000]. */
@@ -557,6 +559,7 @@ export function v2Writes(l: Partial<Limits>, current: { cpuMax?: string; memoryM
 }
 
 /** Docker limits -> cgroup v1 files (the driver orders memory and memsw against the current values). */
+// #region lesson-09-v1-writes
 export function v1Writes(l: Partial<Limits>): CgroupWrite[] {
   const w: CgroupWrite[] = [];
   if (l.memory !== undefined) w.push({ controller: 'memory', file: 'memory.limit_in_bytes', value: String(l.memory < 0 ? -1 : l.memory) });
@@ -586,3 +589,4 @@ export function v1Writes(l: Partial<Limits>): CgroupWrite[] {
   }
   return w;
 }
+// #endregion lesson-09-v1-writes

@@ -67,8 +67,12 @@ export async function waitContainer(paths: Layout, id: string, timeoutMs = Infin
 /** The image's StopSignal, then after `timeout` seconds SIGKILL; resolves once it is gone. */
 export async function stopContainer(paths: Layout, id: string, timeoutSec = 10, signal?: string): Promise<void> {
   const s = currentState(paths, id);
-  if (!isRunning(s)) return;
   const config = readConfig(paths, id);
+  if (!isRunning(s)) {
+    // Exited a moment ago, its restart maybe on the way: call the restart off.
+    if (config.restartPolicy.name !== 'no') await withLock(containerFiles(paths, id).lock, () => markStopRequested(paths, id));
+    return;
+  }
   const sig = parseSignal(signal ?? config.stopSignal ?? 'SIGTERM');
   await killContainer(paths, id, sig);
   let after = await waitContainer(paths, id, timeoutSec * 1000);
@@ -183,25 +187,30 @@ export async function handleExit(paths: Layout, id: string, exitHook: string[]):
     return;
   }
   const p = config.restartPolicy;
-  const count = s.restartCount ?? 0;
-  const wanted =
-    !s.stopRequested &&
-    (p.name === 'always' || p.name === 'unless-stopped' ||
-      (p.name === 'on-failure' && s.exitCode !== 0 && (p.maximumRetryCount === 0 || count < p.maximumRetryCount)));
-  if (!wanted) return;
-  const ranFor = s.startedAt && s.finishedAt ? Date.parse(s.finishedAt) - Date.parse(s.startedAt) : 0;
-  const backoff = ranFor >= 10_000 ? 100 : Math.min(100 * 2 ** count, 60_000);
-  writeState(paths, id, { ...s, status: 'restarting' });
-  await sleep(backoff);
-  // Decide and start under the container's lock: a stop either came first (no restart) or finds
-  // the new process running and stops it.
-  await withLock(containerFiles(paths, id).lock, async () => {
-    const now = readState(paths, id);
-    if (now.stopRequested) {
-      writeState(paths, id, { ...s, stopRequested: true });
+  const lock = containerFiles(paths, id).lock;
+  // Decide under the container's lock, and again after the back-off: a stop in between (which
+  // marks stopRequested under the same lock) calls the restart off.
+  const plan = await withLock(lock, () => {
+    const s = currentState(paths, id);
+    if (isRunning(s)) return undefined;
+    const count = s.restartCount ?? 0;
+    const wanted =
+      !s.stopRequested &&
+      (p.name === 'always' || p.name === 'unless-stopped' ||
+        (p.name === 'on-failure' && s.exitCode !== 0 && (p.maximumRetryCount === 0 || count < p.maximumRetryCount)));
+    if (!wanted) return undefined;
+    const ranFor = s.startedAt && s.finishedAt ? Date.parse(s.finishedAt) - Date.parse(s.startedAt) : 0;
+    writeState(paths, id, { ...s, status: 'restarting' });
+    return { s, count, backoff: ranFor >= 10_000 ? 100 : Math.min(100 * 2 ** count, 60_000) };
+  });
+  if (!plan) return;
+  await sleep(plan.backoff);
+  await withLock(lock, async () => {
+    if (readState(paths, id).stopRequested) {
+      writeState(paths, id, { ...plan.s, stopRequested: true });
       return;
     }
-    writeState(paths, id, s);
-    await startContainer(paths, id, { mode: 'detached', exitHook, restartCount: count + 1 });
+    writeState(paths, id, plan.s);
+    await startContainer(paths, id, { mode: 'detached', exitHook, restartCount: plan.count + 1 });
   });
 }

@@ -19,6 +19,7 @@ function readExit(path: string): ExitRecord | undefined {
   }
 }
 
+// #region lesson-11-state
 /**
  * Is this pid still the process that started at `startTime`? A zombie is not: once its monitor
  * is gone, a container's process may be left unreaped by whoever inherited it.
@@ -52,6 +53,7 @@ export function currentState(paths: Layout, id: string): ContainerState {
     finishedAt: s.finishedAt ?? new Date().toISOString(),
   };
 }
+// #endregion lesson-11-state
 
 /**
  * The first to see the monitor's exit record writes it into state.json once, with what only the

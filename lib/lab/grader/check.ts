@@ -8,7 +8,7 @@ export type Outcome =
   | { status: 'skip'; reason: string };
 
 /** What the host must offer for a check to be possible (else: SKIP, with the reason). */
-export type HostCapability = 'host:cc-static' | 'host:ipcmk' | 'host:nsenter';
+export type HostCapability = 'host:cc-static' | 'host:ipcmk' | 'host:nsenter' | 'host:loop-device';
 
 export interface CheckDef {
   /** "05-pid-one": the lesson's number, then a name. */
@@ -51,10 +51,24 @@ export interface Running {
   stdout(): string;
   /** Send a signal to the engine's CLI process (docker's --sig-proxy forwards it). */
   signalEngine(sig: NodeJS.Signals): void;
+  /** Close the container's stdin without waiting: a script started with `after` goes on with it. */
+  closeStdin(): void;
   /** Wait for the engine to exit by itself; undefined if it has not within `timeoutMs`. */
   exited(timeoutMs: number): Promise<EngineResult | undefined>;
   /** Close the container's stdin and wait for the engine to exit (SIGKILL after `graceMs`). */
   stop(graceMs?: number): Promise<EngineResult>;
+}
+
+/** A container started by GradeContext.detach(). */
+export interface Detached {
+  /** How to name it to the engine: its --name. */
+  name: string;
+  /** What `run -d` printed last: the container's ID, for docker and podman. */
+  id: string;
+  /** The `run -d` command's result (it must have returned for there to be one). */
+  result: EngineResult;
+  /** `ENGINE inspect --format '{{.State.Pid}}' NAME`: the container's process on the host, if running. */
+  pid(): Promise<number | undefined>;
 }
 
 export interface GradeContext {
@@ -65,13 +79,35 @@ export interface GradeContext {
   /** A fresh random word: "lab" + 10 hex digits, or prefix + them. */
   token(prefix?: string): string;
   randomInt(min: number, max: number): number;
-  /** `ENGINE run --rm FLAGS --rootfs ROOTFS CMD...` (and -i when there is input). */
-  run(flags: string[], cmd: string[], opts?: { input?: string; timeoutMs?: number }): Promise<EngineResult>;
   /**
-   * `ENGINE run --rm -i FLAGS --rootfs ROOTFS sh -c "SCRIPT; echo READY; read"`: returns once the
-   * script has run and the container waits, with its PID found on the host.
+   * `ENGINE run --rm FLAGS --rootfs ROOTFS CMD...` (and -i when there is input); with `image`
+   * (from image()), `ENGINE run --rm FLAGS IMAGE CMD...`.
    */
-  start(flags: string[], script: string, opts?: { timeoutMs?: number }): Promise<Running>;
+  run(flags: string[], cmd: string[], opts?: { input?: string; timeoutMs?: number; image?: string }): Promise<EngineResult>;
+  /**
+   * `ENGINE run --rm -i FLAGS --rootfs ROOTFS sh -c "SCRIPT; echo READY; read; AFTER"`: returns
+   * once the script has run and the container waits, with its PID found on the host. Without
+   * `after` the container exits 0 when its stdin closes; with it, it runs `after` then.
+   */
+  start(flags: string[], script: string, opts?: { timeoutMs?: number; after?: string; image?: string }): Promise<Running>;
+  /**
+   * Any other command of the engine's CLI, as is: `ENGINE ARGS...` (pause NAME, update -m 64m
+   * NAME, inspect --format ... NAME, run without --rm...). Default time limit 30 s.
+   */
+  engine(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<EngineResult>;
+  /**
+   * The busybox sandbox image, loaded into the engine once per grading (`ENGINE load -i FILE`, an
+   * OCI archive named localhost/container-lab-busybox:RANDOM) and removed when grading ends
+   * (`ENGINE rmi`): its name, for the `image` option of run, start and detach. Throws (the check
+   * fails) when the engine cannot load it.
+   */
+  image(): Promise<string>;
+  /**
+   * `ENGINE run -d --name NAME FLAGS --rootfs ROOTFS CMD...` (IMAGE with `image`): a detached
+   * container, removed with `ENGINE rm -f NAME` when the check ends (and its process killed, if
+   * the engine leaves it running). Flags with a --name of their own replace the random NAME.
+   */
+  detach(flags: string[], cmd: string[], opts?: { image?: string; timeoutMs?: number }): Promise<Detached>;
   /** Undo something the check made (runs even if the check fails or times out). */
   defer(what: string, undo: () => void | Promise<void>): void;
 }

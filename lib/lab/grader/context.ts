@@ -3,9 +3,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { sleepSync, type CleanupStack } from '../cleanup.js';
-import { findShellWithToken, isAlive, stateOf, waitFor } from '../proc.js';
+import { findShellWithToken, isAlive, startTimeOf, stateOf, waitFor } from '../proc.js';
 import { shellQuote } from './words.js';
 import type { EngineResult, GradeContext, Running } from './check.js';
+import { GradeImage } from './image.js';
 
 export interface EngineSpec {
   /** The command and its fixed arguments, e.g. ["podman"] or ["/path/bin/mini-docker.js"]. */
@@ -26,7 +27,7 @@ interface Spawned {
   kill(): void;
 }
 
-function spawnEngine(engine: EngineSpec, args: string[], opts: { input?: string | 'keep-open'; timeoutMs: number }): Spawned {
+export function spawnEngine(engine: EngineSpec, args: string[], opts: { input?: string | 'keep-open'; timeoutMs: number }): Spawned {
   const [cmd, ...fixed] = engine.argv;
   const argv = [...fixed, ...args];
   const command = [engine.label, ...args].map(shellQuote).join(' ');
@@ -64,8 +65,14 @@ function spawnEngine(engine: EngineSpec, args: string[], opts: { input?: string 
   return { child, command, result, stdout: () => stdout, kill };
 }
 
-export function makeGradeContext(engine: EngineSpec, rootfs: string, tmp: string, stack: CleanupStack): GradeContext {
-  const runArgs = (flags: string[], cmd: string[], interactive: boolean) => ['run', '--rm', ...(interactive ? ['-i'] : []), ...flags, '--rootfs', rootfs, ...cmd];
+/**
+ * `image`: the grading's image (loaded once for all checks); without it, a check that asks for the
+ * image loads it for itself.
+ */
+export function makeGradeContext(engine: EngineSpec, rootfs: string, tmp: string, stack: CleanupStack, image?: GradeImage): GradeContext {
+  const source = (img?: string) => (img ? [img] : ['--rootfs', rootfs]);
+  const runArgs = (flags: string[], cmd: string[], interactive: boolean, img?: string) => ['run', '--rm', ...(interactive ? ['-i'] : []), ...flags, ...source(img), ...cmd];
+  const images = image ?? new GradeImage(engine, tmp, stack);
   return {
     rootfs,
     tmp,
@@ -74,15 +81,54 @@ export function makeGradeContext(engine: EngineSpec, rootfs: string, tmp: string
     defer: (what, undo) => stack.defer(what, undo),
 
     async run(flags, cmd, opts = {}) {
-      const s = spawnEngine(engine, runArgs(flags, cmd, opts.input !== undefined), { input: opts.input, timeoutMs: opts.timeoutMs ?? 30_000 });
+      const s = spawnEngine(engine, runArgs(flags, cmd, opts.input !== undefined, opts.image), { input: opts.input, timeoutMs: opts.timeoutMs ?? 30_000 });
       stack.defer(`the engine process of ${s.command}`, s.kill);
       return s.result;
     },
 
+    async engine(args, opts = {}) {
+      const s = spawnEngine(engine, args, { input: opts.input, timeoutMs: opts.timeoutMs ?? 30_000 });
+      stack.defer(`the engine process of ${s.command}`, s.kill);
+      return s.result;
+    },
+
+    image: () => images.get(),
+
+    async detach(flags, cmd, opts = {}) {
+      const at = flags.indexOf('--name');
+      const name = at >= 0 && flags[at + 1] ? flags[at + 1]! : `lab-${randomBytes(5).toString('hex')}`;
+      let seen: { pid: number; start?: string } | undefined;
+      const pid = async () => {
+        const r = await spawnEngine(engine, ['inspect', '--format', '{{.State.Pid}}', name], { timeoutMs: 30_000 }).result;
+        const p = Number(r.stdout.trim());
+        if (r.code !== 0 || !Number.isInteger(p) || p <= 0) return undefined;
+        seen = { pid: p, start: startTimeOf(p) };
+        return p;
+      };
+      // Removed by the engine; if the engine cannot, its process (the one we saw, not a reuse of
+      // the pid) is killed so that nothing of the check keeps running.
+      stack.defer(`the detached container ${name}`, async () => {
+        await pid();
+        await spawnEngine(engine, ['rm', '-f', name], { timeoutMs: 30_000 }).result;
+        if (seen && isAlive(seen.pid) && stateOf(seen.pid) !== 'Z' && startTimeOf(seen.pid) === seen.start) {
+          try {
+            process.kill(seen.pid, 'SIGKILL');
+          } catch {
+            // gone
+          }
+        }
+      });
+      const args = ['run', '-d', ...(at >= 0 ? [] : ['--name', name]), ...flags, ...source(opts.image), ...cmd];
+      const s = spawnEngine(engine, args, { timeoutMs: opts.timeoutMs ?? 30_000 });
+      stack.defer(`the engine process of ${s.command}`, s.kill);
+      const result = await s.result;
+      return { name, id: result.stdout.trim().split('\n').pop()?.trim() ?? '', result, pid };
+    },
+
     async start(flags, script, opts = {}) {
       const ready = `ready${randomBytes(5).toString('hex')}`;
-      const full = `${script}\necho ${ready}\nread _ignored\nexit 0`;
-      const s = spawnEngine(engine, runArgs(flags, ['sh', '-c', full], true), { input: 'keep-open', timeoutMs: opts.timeoutMs ?? 60_000 });
+      const full = `${script}\necho ${ready}\nread _ignored\n${opts.after ?? 'exit 0'}`;
+      const s = spawnEngine(engine, runArgs(flags, ['sh', '-c', full], true, opts.image), { input: 'keep-open', timeoutMs: opts.timeoutMs ?? 60_000 });
       let pid: number | undefined;
       let exited: EngineResult | undefined;
       void s.result.then((r) => (exited = r));
@@ -119,6 +165,7 @@ export function makeGradeContext(engine: EngineSpec, rootfs: string, tmp: string
       const running: Running = {
         pid: found,
         stdout: () => strip(s.stdout()),
+        closeStdin: () => void s.child.stdin?.end(),
         signalEngine: (sig) => {
           try {
             process.kill(s.child.pid!, sig);

@@ -10,6 +10,7 @@ import { makeBusyboxRootfs } from '../rootfs.js';
 import { makeLabDir, removeLabDir } from '../tempdir.js';
 import { CheckAbort, makeGradeContext, type EngineSpec } from './context.js';
 import { missingCapability } from './host.js';
+import { GradeImage } from './image.js';
 import { splitWords } from './words.js';
 import { described, type CheckDef, type HostCapability, type LessonChecks, type Outcome } from './check.js';
 
@@ -90,13 +91,15 @@ export async function grade(opts: GradeOptions): Promise<GradeReport> {
     opts.onPlan?.(total, engine.label);
 
     const preflight = await preflightEngine(engine, rootfs, host);
+    // Loaded on first use by a check, removed from the engine's store when grading ends.
+    const image = new GradeImage(engine, host, stack);
     const results: CheckResult[] = [];
     let index = 0;
     const byId = new Map<string, CheckResult>();
     for (const suite of selected) {
       for (const check of suite.checks) {
         const started = Date.now();
-        const outcome = preflight ? { status: 'fail' as const, diagnosis: preflight } : await runCheck(check, byId, engine, rootfs, host);
+        const outcome = preflight ? { status: 'fail' as const, diagnosis: preflight } : await runCheck(check, byId, engine, rootfs, host, image);
         const r = toResult(suite, check, outcome, Date.now() - started);
         byId.set(check.id, r);
         results.push(r);
@@ -133,11 +136,11 @@ function unmetNeed(check: CheckDef, byId: Map<string, CheckResult>, host: string
   return undefined;
 }
 
-async function runCheck(check: CheckDef, byId: Map<string, CheckResult>, engine: EngineSpec, rootfs: string, host: string): Promise<Outcome> {
+async function runCheck(check: CheckDef, byId: Map<string, CheckResult>, engine: EngineSpec, rootfs: string, host: string, image: GradeImage): Promise<Outcome> {
   const unmet = unmetNeed(check, byId, host);
   if (unmet) return { status: 'skip', reason: unmet };
   const stack = new CleanupStack();
-  const g = makeGradeContext(engine, rootfs, host, stack);
+  const g = makeGradeContext(engine, rootfs, host, stack, image);
   const limit = (check.timeout ?? 60) * 1000;
   let timer: NodeJS.Timeout | undefined;
   try {

@@ -1,7 +1,7 @@
 // What the grading host offers. A check that needs a missing capability is skipped, with the
 // reason: the host's lack is not the engine's failure.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HostCapability } from './check.js';
 
@@ -20,6 +20,10 @@ function probe(cap: HostCapability, tmp: string): string | undefined {
     }
     case 'host:ipcmk':
       return has('ipcmk', ['--version']) && has('ipcrm', ['--version']) ? undefined : 'ipcmk/ipcrm are missing on the host (apt-get install -y util-linux)';
+    case 'host:loop-device':
+      if (!has('losetup', ['--version'])) return 'losetup is missing on the host (apt-get install -y util-linux)';
+      if (!has('mkfs.ext4', ['-V'])) return 'mkfs.ext4 is missing on the host (apt-get install -y e2fsprogs)';
+      return existsSync('/dev/loop-control') ? undefined : 'the kernel offers no loop devices (/dev/loop-control is missing: modprobe loop)';
     case 'host:nsenter':
       return has('nsenter', ['--version']) ? undefined : 'nsenter is missing on the host (apt-get install -y util-linux)';
   }
