@@ -176,10 +176,32 @@ static char *read_line(int fd) {
   return buf;
 }
 
+/* The whole list, read in large chunks: nothing follows "end" until the shim has answered with
+ * "pid N", so reading up to the end of what is there never swallows the later "go". */
+static char *read_list(int fd) {
+  size_t cap = 65536, len = 0;
+  char *buf = malloc(cap);
+  for (;;) {
+    if (len + 4096 > cap) buf = realloc(buf, cap *= 2);
+    ssize_t r = read(fd, buf + len, cap - len - 1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    len += r;
+    buf[len] = 0;
+    if ((len >= 5 && strcmp(buf + len - 5, "\nend\n") == 0) || strcmp(buf, "end\n") == 0) return buf;
+  }
+  buf[len] = 0;
+  return buf;
+}
+
 static int read_config(void) {
-  char *line;
-  while ((line = read_line(CONFIG_FD))) {
-    if (strcmp(line, "end") == 0) { free(line); return 0; }
+  char *text = read_list(CONFIG_FD), *next = text, *line;
+  while (next && *next) {
+    line = next;
+    char *nl = strchr(line, '\n');
+    if (nl) *nl = 0;
+    next = nl ? nl + 1 : NULL;
+    if (strcmp(line, "end") == 0) return 0;
     char *f[MAX_ARGS + 2];
     int n = split(line, f, MAX_ARGS + 1);
     if (strcmp(f[0], "option") == 0 && n == 3) {
@@ -576,6 +598,7 @@ static void now_rfc3339(char *out, size_t n) {
   snprintf(out + k, n - k, ".%09ldZ", ts.tv_nsec);
 }
 
+/* #region lesson-11-log-record */
 /* One json-lines record: {"log":"...","stream":"stdout","time":"..."} */
 static void log_record(const char *stream, const char *data, size_t len) {
   if (log_fd < 0) return;
@@ -595,6 +618,7 @@ static void log_record(const char *stream, const char *data, size_t len) {
   write_all(log_fd, out, w - out);
   free(out);
 }
+/* #endregion lesson-11-log-record */
 
 /* Output arrives in chunks; the log holds lines (a partial line waits for the rest, up to 16 KiB,
  * as docker splits long lines). */
@@ -616,6 +640,7 @@ static void log_flush(struct line_buf *lb) {
   lb->len = 0;
 }
 
+/* #region lesson-11-exit-file */
 static void write_exit_file(int code) {
   if (!opt_exitfile) return;
   char tmp[4200], t[64], body[256];
@@ -628,6 +653,7 @@ static void write_exit_file(int code) {
   close(fd);
   rename(tmp, opt_exitfile); /* atomic: readers see no file or the whole record */
 }
+/* #endregion lesson-11-exit-file */
 
 /* Waits for the container's process: relays its terminal in the foreground, or, detached,
  * keeps its output in the log. */
@@ -702,6 +728,7 @@ static int supervise(void) {
   return exit_code_of(status);
 }
 
+/* #region lesson-11-join */
 /* exec: enter the namespaces of a running container's process. The user namespace comes first:
  * it gives the capabilities the others then ask for (setns(2)). The pid namespace applies to
  * children, hence the fork afterwards. */
@@ -736,6 +763,7 @@ static int join_namespaces(pid_t target) {
   }
   return 0;
 }
+/* #endregion lesson-11-join */
 
 static int make_pipes(void) {
   if (!opt_detach) return 0;
@@ -852,6 +880,7 @@ int main(int argc, char **argv) {
     status_line("error %d %s", code ? code : 125, text ? text + 1 : msg);
     return code ? code : 125;
   }
+  /* #region lesson-11-monitor */
   status_line("started");
   if (opt_detach) {
     /* From here on nobody listens: the engine's CLI has returned. */
@@ -870,5 +899,6 @@ int main(int argc, char **argv) {
     set_stage("on-exit");
     if (engine_mnt_ns >= 0 && setns(engine_mnt_ns, CLONE_NEWNS) == 0 && chdir("/") == 0) execv(onexit[0], onexit);
   }
+  /* #endregion lesson-11-monitor */
   return code;
 }
