@@ -10,6 +10,7 @@ import { findStaticBusybox } from './rootfs.js';
 import { makeLabDir, removeLabDir } from './tempdir.js';
 import { repoRoot } from './paths.js';
 import { c, out } from './ui.js';
+import { cgroupInfo, type CgroupInfo } from '../engine/cgroups/detect.js';
 
 export interface Finding {
   name: string;
@@ -66,43 +67,38 @@ function checkNamespaces(): Finding[] {
   });
 }
 
-function mountsOfType(type: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .filter((l) => l.split(' - ')[1]?.split(' ')[0] === type)
-    .map((l) => l.split(' ')[4]!);
-}
-
-export function cgroupVersion(): { version: 'v1' | 'v2' | 'hybrid' | 'none'; controllers: string[]; unified?: string } {
-  const v2 = mountsOfType('cgroup2');
-  const v1 = mountsOfType('cgroup');
-  if (v2.includes('/sys/fs/cgroup')) {
-    const ctl = readFileSync('/sys/fs/cgroup/cgroup.controllers', 'utf8').trim().split(/\s+/).filter(Boolean);
-    return { version: 'v2', controllers: ctl, unified: '/sys/fs/cgroup' };
+/** The cgroup version, the controllers and the features that vary by kernel, as the engine detects them. */
+function checkCgroups(): Finding[] {
+  let info: CgroupInfo;
+  try {
+    info = cgroupInfo();
+  } catch (e) {
+    return [{ name: 'cgroups', status: 'fail', detail: (e as Error).message, fix: (e as { hint?: string }).hint ?? 'mount cgroup2 on /sys/fs/cgroup (mount -t cgroup2 none /sys/fs/cgroup)' }];
   }
-  if (!v1.length) return { version: 'none', controllers: [] };
-  const enabled = readFileSync('/proc/cgroups', 'utf8')
-    .split('\n')
-    .filter((l) => l && !l.startsWith('#'))
-    .map((l) => l.split('\t'))
-    .filter((f) => f[3] === '1')
-    .map((f) => f[0]!)
-    .filter((name) => v1.some((m) => m.split('/').pop()!.split(',').includes(name)));
-  return { version: v2.length ? 'hybrid' : 'v1', controllers: enabled, unified: v2[0] };
-}
-
-function checkCgroups(): Finding {
-  const cg = cgroupVersion();
-  if (cg.version === 'none') return { name: 'cgroups', status: 'fail', detail: 'no cgroup filesystem is mounted', fix: 'mount cgroup2 on /sys/fs/cgroup (mount -t cgroup2 none /sys/fs/cgroup)' };
-  const need = ['memory', 'pids', 'cpu'];
-  const missing = need.filter((n) => !cg.controllers.includes(n));
   const kind =
-    cg.version === 'v2' ? 'v2 (unified)' : cg.version === 'hybrid' ? `v1, hybrid (controllers on v1 hierarchies, an empty cgroup2 at ${cg.unified})` : 'v1';
-  const detail = `${kind}; controllers: ${cg.controllers.join(', ')}`;
-  return missing.length
-    ? { name: 'cgroups', status: 'warn', detail, fix: `controllers ${missing.join(', ')} are not available: the cgroups lesson (9) needs them` }
-    : { name: 'cgroups', status: 'pass', detail };
+    info.version === 2
+      ? `v2: one unified tree at ${info.root}`
+      : info.hybrid
+        ? `v1, hybrid: a hierarchy per controller under ${info.root}, and a cgroup2 tree at ${info.unified!.path} (controllers: ${info.unified!.controllers.join(' ') || 'none'})`
+        : `v1: a hierarchy per controller under ${info.root}`;
+  const found: Finding[] = [{ name: 'cgroups', status: 'pass', detail: `${kind}; the engine uses its v${info.version} driver` }];
+  const need = ['memory', 'cpu', 'pids', info.version === 1 ? 'blkio' : 'io'];
+  const missing = need.filter((n) => !info.controllers.includes(n));
+  const controllers = `${info.controllers.join(' ')}${info.version === 1 ? ' (each its own hierarchy)' : ''}`;
+  found.push(
+    missing.length
+      ? { name: 'cgroup controllers', status: 'warn', detail: controllers, fix: `${missing.join(', ')} missing: the cgroups lesson (9) needs ${missing.length > 1 ? 'them' : 'it'}${info.version === 2 ? ` (enable in ${info.root}/cgroup.subtree_control)` : ''}` }
+      : { name: 'cgroup controllers', status: 'pass', detail: controllers },
+  );
+  const f = info.features;
+  const yes = (b: boolean) => (b ? 'yes' : 'no');
+  found.push({
+    name: 'cgroup features',
+    status: f.freezer ? 'info' : 'warn',
+    detail: `freezer (pause) ${yes(f.freezer)}, OOM-kill counter ${yes(f.oomKillCounter)}, swap accounting ${yes(f.swapAccounting)}, cgroup.kill ${yes(f.cgroupKill)}, proportional IO weight (--blkio-weight) ${yes(f.ioWeight)}`,
+    fix: f.freezer ? undefined : 'no freezer: pause needs the v1 freezer controller or cgroup.freeze (Linux 5.2)',
+  });
+  return found;
 }
 
 function filesystems(): string[] {
@@ -203,7 +199,7 @@ export async function doctorFindings(stack: CleanupStack): Promise<Finding[]> {
     checkRoot(),
     checkKernel(),
     ...checkNamespaces(),
-    checkCgroups(),
+    ...checkCgroups(),
     checkOverlay(),
     checkAufs(),
     ...(process.getuid?.() === 0 ? checkLinks(stack) : [{ name: 'bridge, veth', status: 'fail', detail: 'not tried: needs root', fix: 'run as root' } as Finding]),
@@ -216,8 +212,8 @@ export async function doctorFindings(stack: CleanupStack): Promise<Finding[]> {
 
 export function formatFinding(f: Finding): string {
   const m = { pass: c.green('✔'), fail: c.red('✘'), warn: c.yellow('!'), info: c.cyan('i') }[f.status];
-  const line = `${m} ${f.name.padEnd(17)} ${f.status === 'pass' ? f.detail : f.status === 'info' ? c.dim(f.detail) : c.bold(f.detail)}`;
-  return f.fix ? `${line}\n  ${' '.repeat(18)}${c.dim('→ ' + f.fix)}` : line;
+  const line = `${m} ${f.name.padEnd(18)} ${f.status === 'pass' ? f.detail : f.status === 'info' ? c.dim(f.detail) : c.bold(f.detail)}`;
+  return f.fix ? `${line}\n  ${' '.repeat(19)}${c.dim('→ ' + f.fix)}` : line;
 }
 
 export async function runDoctor(): Promise<number> {

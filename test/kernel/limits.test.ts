@@ -142,6 +142,8 @@ t.test('stats shows what the cgroup counts', async (t) => {
   const r = await md(root, ['stats', '--no-stream']);
   t.match(r.stdout, /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+BLOCK I\/O\s+PIDS\n/);
   t.match(r.stdout, /st\s+\d+\.\d\d%\s+[\d.]+\w?i?B \/ 100MiB\s+\d+\.\d\d%\s+0B \/ 0B\s+\S+ \/ \S+\s+3\n/);
+  const top = await md(root, ['top', 'st']);
+  t.match(top.stdout, /\nLimits: memory=100MiB .*pids=50\n$/, 'top shows the limits');
   const json = JSON.parse((await md(root, ['stats', '--no-stream', '--format', 'json', 'st'])).stdout);
   t.match(json, { Name: 'st', PIDs: '3', CPUPerc: /%$/ });
   t.equal((await md(root, ['stats', '--no-stream', '--format', '{{.Name}}: {{.PIDs}}', id])).stdout.trim(), 'st: 3');

@@ -109,6 +109,8 @@ export function makeGradeContext(engine: EngineSpec, rootfs: string, tmp: string
       // the pid) is killed so that nothing of the check keeps running.
       stack.defer(`the detached container ${name}`, async () => {
         await pid();
+        // kill (SIGKILL) first: podman's rm -f would give a container that ignores SIGTERM 10 s.
+        if (seen && isAlive(seen.pid)) await spawnEngine(engine, ['kill', name], { timeoutMs: 30_000 }).result;
         await spawnEngine(engine, ['rm', '-f', name], { timeoutMs: 30_000 }).result;
         if (seen && isAlive(seen.pid) && stateOf(seen.pid) !== 'Z' && startTimeOf(seen.pid) === seen.start) {
           try {
