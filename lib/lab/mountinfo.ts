@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 
 export interface MountEntry {
+  /** The directory of the filesystem that is mounted: "/" for a whole filesystem, a path for a bind mount of part of one. */
+  root: string;
   mountPoint: string;
   fstype: string;
   source: string;
@@ -23,7 +25,7 @@ export function parseMountinfo(text: string): MountEntry[] {
     const f = line.split(' ');
     const dash = f.indexOf('-', 6);
     if (f.length < 10 || dash < 0) continue;
-    out.push({ mountPoint: unescape(f[4]!), fstype: f[dash + 1]!, source: unescape(f[dash + 2]!), superOptions: f.slice(dash + 3).join(' ') });
+    out.push({ root: unescape(f[3]!), mountPoint: unescape(f[4]!), fstype: f[dash + 1]!, source: unescape(f[dash + 2]!), superOptions: f.slice(dash + 3).join(' ') });
   }
   return out;
 }

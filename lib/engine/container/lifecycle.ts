@@ -64,6 +64,7 @@ export async function waitContainer(paths: Layout, id: string, timeoutMs = Infin
   }
 }
 
+// #region lesson-11-stop
 /** The image's StopSignal, then after `timeout` seconds SIGKILL; resolves once it is gone. */
 export async function stopContainer(paths: Layout, id: string, timeoutSec = 10, signal?: string): Promise<void> {
   const s = currentState(paths, id);
@@ -85,6 +86,7 @@ export async function stopContainer(paths: Layout, id: string, timeoutSec = 10, 
   }
   await waitForMonitor(after);
 }
+// #endregion lesson-11-stop
 
 /** The monitor writes the exit record, then exits; wait for it so that its mounts are gone too. */
 async function waitForMonitor(s: ContainerState): Promise<void> {
