@@ -1,5 +1,5 @@
-import { fileURLToPath } from 'node:url';
-import { layout, resolveRoot, type Layout } from '../engine/paths.js';
+import { join } from 'node:path';
+import { installRoot, layout, resolveRoot, type Layout } from '../engine/paths.js';
 
 /** What every command gets: where the state lives and how to talk to the person. */
 export interface Context {
@@ -23,5 +23,5 @@ export function makeContext(rootFlag: string | undefined, debug: boolean): Conte
 
 /** The command a container's monitor runs when the container exits (restart policies, --rm). */
 export function exitHook(ctx: Context): string[] {
-  return [fileURLToPath(new URL('../../../bin/mini-docker', import.meta.url)), '--root', ctx.root, '__container-exited'];
+  return [join(installRoot(), 'bin/mini-docker'), '--root', ctx.root, '__container-exited'];
 }

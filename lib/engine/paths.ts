@@ -1,4 +1,6 @@
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const DEFAULT_ROOT = '/var/lib/mini-docker';
 
@@ -21,3 +23,14 @@ export function layout(root: string) {
   };
 }
 export type Layout = ReturnType<typeof layout>;
+
+/**
+ * Where container-lab is installed (the folder with package.json and native/): found by walking up
+ * from this module, so that it holds for dist/lib/... and for the bundled dist/mini-docker.mjs.
+ */
+export function installRoot(): string {
+  for (let d = dirname(fileURLToPath(import.meta.url)); d !== '/'; d = dirname(d)) {
+    if (existsSync(join(d, 'native', 'shim', 'shim.c'))) return d;
+  }
+  throw new Error('container-lab: cannot find its own install folder (native/shim/shim.c)');
+}

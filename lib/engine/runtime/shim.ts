@@ -3,18 +3,16 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { installRoot } from '../paths.js';
 import type { Readable, Writable } from 'node:stream';
 import { EngineError } from '../errors.js';
 import { encodePlan, type ShimPlan } from './ops.js';
 
 /** native/shim/build/mini-docker-shim, found from this file whether run from lib/ or dist/lib/. */
 export function shimPath(): string {
-  const candidates = ['../../../native/shim/build/mini-docker-shim', '../../../../native/shim/build/mini-docker-shim'];
-  for (const rel of candidates) {
-    const p = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(p)) return p;
-  }
+  const p = join(installRoot(), 'native/shim/build/mini-docker-shim');
+  if (existsSync(p)) return p;
   throw new EngineError('shim_missing', 'the native shim is not built (native/shim/build/mini-docker-shim is missing)', {
     hint: "run 'npm run build' (needs a C compiler: apt-get install -y gcc libc6-dev)",
   });
