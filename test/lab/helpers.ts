@@ -2,7 +2,7 @@
 // process), in temporary directories named mdtest-* (the test runner's leak check looks for them).
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The project's top directory (this file is dist/test/lab/helpers.js). */
@@ -28,11 +28,19 @@ export interface Run {
   stderr: string;
 }
 
-/** container-lab ARGS, with its temporary directories and its progress under `home`. */
+/**
+ * The engine's cgroup parent for what runs with `home` (its basename, mdtest-...): the tests'
+ * containers never share the host's "mini-docker" parent, and what they leave is easy to find.
+ */
+export function cgroupParentOf(home: string): string {
+  return basename(home);
+}
+
+/** container-lab ARGS, with its temporary directories, its progress and its cgroups under `home`'s names. */
 export function lab(args: string[], home: string, opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [labBin, ...args], {
-      env: { ...process.env, NO_COLOR: '1', TMPDIR: home, XDG_DATA_HOME: join(home, 'xdg'), ...opts.env },
+      env: { ...process.env, NO_COLOR: '1', TMPDIR: home, XDG_DATA_HOME: join(home, 'xdg'), MINI_DOCKER_CGROUP_PARENT: cgroupParentOf(home), ...opts.env },
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -55,4 +63,25 @@ export function labLeftovers(base: string): string[] {
 
 export function mountsMentioning(text: string): string[] {
   return spawnSync('cat', ['/proc/self/mountinfo'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(text));
+}
+
+/** cgroup directories named `name` (a parent) in any hierarchy: v1's /sys/fs/cgroup/C/name, v2's /sys/fs/cgroup/name. */
+export function cgroupsNamed(name: string): string[] {
+  const found: string[] = [];
+  for (const h of ['', ...readdirSync('/sys/fs/cgroup')]) {
+    const d = join('/sys/fs/cgroup', h, name);
+    try {
+      readdirSync(d);
+      found.push(d);
+    } catch {
+      // not there
+    }
+  }
+  return found;
+}
+
+/** Loop devices whose backing file is under `dir` (losetup -a). */
+export function loopDevicesUnder(dir: string): string[] {
+  const r = spawnSync('losetup', ['-a'], { encoding: 'utf8' });
+  return (r.stdout ?? '').split('\n').filter((l) => l.includes(dir));
 }

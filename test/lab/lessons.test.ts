@@ -4,7 +4,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir, removeTemp, lab, labLeftovers, mountsMentioning, labBin, top } from './helpers.js';
+import { tempDir, removeTemp, lab, labLeftovers, mountsMentioning, labBin, top, cgroupsNamed, cgroupParentOf, loopDevicesUnder } from './helpers.js';
 import { isAlive } from '../../lib/lab/proc.js';
 
 const home = tempDir('lessons');
@@ -22,6 +22,8 @@ for (const id of lessons) {
     t.notMatch(r.stdout + r.stderr, /internal error|could not clean up/);
     t.same(labLeftovers(home), [], 'its temporary directory is gone');
     t.same(mountsMentioning(`container-lab-lesson${id.slice(0, 2)}`), [], 'nothing of it is mounted');
+    t.same(cgroupsNamed(cgroupParentOf(home)), [], 'no cgroup of its containers is left');
+    t.same(loopDevicesUnder(home), [], 'no loop device of its is left');
     const progress = JSON.parse(readFileSync(join(home, 'xdg', 'container-lab', 'progress.json'), 'utf8'));
     t.equal(progress.lessons[id]?.status, 'done', 'progress says done');
   });

@@ -14,6 +14,12 @@ export interface EngineSpec {
   env: NodeJS.ProcessEnv;
   /** How reports name it. */
   label: string;
+  /**
+   * The engine's working directory: the grader's own, removed when grading ends, so that what an
+   * engine leaves in its cwd goes with it (podman's conmon writes a file "oom" there when the OOM
+   * killer ends a container). Default: the grader's cwd.
+   */
+  cwd?: string;
 }
 
 /** A check cannot go on (the engine did not start a container...): it fails with this. */
@@ -32,7 +38,7 @@ export function spawnEngine(engine: EngineSpec, args: string[], opts: { input?: 
   const argv = [...fixed, ...args];
   const command = [engine.label, ...args].map(shellQuote).join(' ');
   // Its own process group (detached), so that a timeout can stop the engine and what it spawned.
-  const child = spawn(cmd!, argv, { detached: true, env: engine.env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  const child = spawn(cmd!, argv, { detached: true, env: engine.env, cwd: engine.cwd, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   let timedOut = false;

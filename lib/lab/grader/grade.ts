@@ -1,7 +1,7 @@
 // Grading: run the checks of the chosen lessons against an engine, in order, each with its own
 // cleanup stack and time limit; a check whose needs are not met is skipped with the reason.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CleanupStack, withCleanup } from '../cleanup.js';
 import { importFromLesson, lessonEntries } from '../catalog.js';
 import { LabError } from '../errors.js';
@@ -69,6 +69,8 @@ export function engineSpec(engine: string | undefined, dataRoot: string): Engine
     throw new LabError(`--engine: ${(e as Error).message}`);
   }
   if (!argv.length) throw new LabError('--engine is empty', 'give a command, e.g. --engine podman or --engine ./my-engine/bin/mini-docker.js');
+  // A relative path names a file from here: the engine runs in the grader's directory (cwd).
+  if (argv[0]!.includes('/')) argv[0] = resolve(argv[0]!);
   return { argv, env, label: engine };
 }
 
@@ -87,7 +89,7 @@ export async function grade(opts: GradeOptions): Promise<GradeReport> {
     mkdirSync(dataRoot, { mode: 0o755 });
     const host = join(dir, 'host');
     mkdirSync(host, { mode: 0o755 });
-    const engine = engineSpec(opts.engine, dataRoot);
+    const engine = { ...engineSpec(opts.engine, dataRoot), cwd: host };
     opts.onPlan?.(total, engine.label);
 
     const preflight = await preflightEngine(engine, rootfs, host);
