@@ -108,6 +108,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`mini-docker: '${name}' is not a mini-docker command.\nSee 'mini-docker --help'\n`);
     return 1;
   }
+  // A reader that went away (`mini-docker ... | head -1`) must not stop the engine halfway:
+  // what it started is still cleaned up.
+  process.stdout.on('error', () => {});
+  process.stderr.on('error', () => {});
   const ctx = makeContext(root, debug);
   if (debug) setExplainSink((line) => process.stderr.write(`[explain] ${line}\n`));
   const mod = (await import(`./commands/${entry[0]}.js`)) as CommandModule;

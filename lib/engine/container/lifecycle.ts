@@ -130,8 +130,14 @@ export async function removeContainer(paths: Layout, id: string, opts: { force?:
 
 /** Everything a container made on the host: its cgroup, then its directory. */
 export async function destroyContainer(paths: Layout, id: string): Promise<void> {
+  let config;
   try {
-    await removeCgroup(readConfig(paths, id));
+    config = readConfig(paths, id);
+  } catch {
+    return; // removed meanwhile by someone else (rm -f racing run --rm): nothing left to do
+  }
+  try {
+    await removeCgroup(config);
   } finally {
     removeContainerDir(paths, id);
   }

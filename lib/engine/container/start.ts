@@ -145,11 +145,22 @@ export async function startContainer(paths: Layout, id: string, opts: StartOptio
     return undefined;
   }
   const code = await handle.exited;
-  recordExit(paths, config.id, code, undefined, cgroup.oomKilled());
+  let oomKilled = false;
+  try {
+    oomKilled = cgroup.oomKilled();
+  } catch {
+    // its cgroup went with an rm -f meanwhile
+  }
+  recordExit(paths, config.id, code, undefined, oomKilled);
   return code;
 }
 
 export function recordExit(paths: Layout, id: string, code: number, error?: string, oomKilled = false): void {
-  const prev = readState(paths, id);
+  let prev;
+  try {
+    prev = readState(paths, id);
+  } catch {
+    return; // removed while it ran (rm -f): there is no state left to record into
+  }
   writeState(paths, id, { ...prev, status: 'exited', pid: 0, exitCode: code, error, oomKilled, finishedAt: new Date().toISOString() });
 }
