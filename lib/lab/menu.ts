@@ -12,16 +12,27 @@ const MARKS: Record<LessonStatus, () => string> = {
   'not-started': () => c.dim('○ not started'),
 };
 
-function statusLine(l: Lesson, progress: ProgressStore): string {
+/**
+ * The first lesson (from 1 on) not yet done or skipped: lessons after it are shown locked. The
+ * lock is advice, not a wall: a locked lesson still opens, for those who know what they skip.
+ */
+function firstOpen(lessons: Lesson[], progress: ProgressStore): number | undefined {
+  return lessons.find((l) => l.number >= 1 && !['done', 'skipped'].includes(progress.status(l.id)))?.number;
+}
+
+function statusLine(l: Lesson, progress: ProgressStore, open?: number): string {
   const p = progress.get(l.id);
   const status = p?.status ?? 'not-started';
   const where = status === 'in-progress' && p ? c.dim(` (step ${p.step + 1}/${p.steps})`) : '';
-  return `${String(l.number).padStart(2)}  ${l.title.padEnd(46)} ${MARKS[status]()}${where}`;
+  const locked = status === 'not-started' && open !== undefined && l.number > open ? c.dim(`  🔒 after lesson ${open}`) : '';
+  return `${String(l.number).padStart(2)}  ${l.title.padEnd(46)} ${MARKS[status]()}${where}${locked}`;
 }
 
 export async function printLessonList(): Promise<void> {
   const progress = new ProgressStore();
-  for (const l of await loadLessons()) out(statusLine(l, progress));
+  const lessons = await loadLessons();
+  const open = firstOpen(lessons, progress);
+  for (const l of lessons) out(statusLine(l, progress, open));
 }
 
 export async function openMenu(): Promise<number> {
@@ -45,7 +56,7 @@ export async function openMenu(): Promise<number> {
         message: 'Lessons',
         pageSize: 14,
         default: last,
-        choices: [...lessons.map((l) => ({ name: statusLine(l, progress), value: l.number, description: l.summary })), { name: '    Quit', value: 'quit' as const }],
+        choices: [...lessons.map((l) => ({ name: statusLine(l, progress, firstOpen(lessons, progress)), value: l.number, description: l.summary })), { name: '    Quit', value: 'quit' as const }],
       }),
     );
     if (picked === 'quit') return 0;
