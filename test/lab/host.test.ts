@@ -39,7 +39,7 @@ t.test('list shows progress marks', async (t) => {
   t.match(r.stdout, / 4 {2}UTS and IPC namespaces +◐ in progress \(step 6\/16\)/);
   t.match(r.stdout, / 5 {2}PID namespace +○ not started/);
   t.match(r.stdout, / 1 {2}Processes +○ not started\n/, 'the next lesson to do is open');
-  t.match(r.stdout, / 2 {2}chroot +○ not started +🔒 after lesson 1/, 'later ones are marked locked');
+  t.match(r.stdout, / 3 {2}Mount namespace and pivot_root +○ not started +🔒 after lesson 1/, 'later ones not started are marked locked');
   const menu = await lab([], home);
   t.equal(menu.code, 0, 'without a terminal the menu prints the list');
   t.match(menu.stdout, /no terminal for the menu/);
