@@ -42,6 +42,18 @@ if (files.length === 0) {
 
 // One test file at a time: some kernel tests measure what the kernel enforces (a CPU share, a
 // throttled write rate, a stop timeout), and a neighbour's load would blur the measure.
+// The engine's own cgroups (default parent "mini-docker") before the run: a test that forgets
+// its own parent must not leave one behind either.
+const engineCgroups = () => {
+  const found = [];
+  for (const h of existsSync('/sys/fs/cgroup') ? readdirSync('/sys/fs/cgroup') : []) {
+    const d = join('/sys/fs/cgroup', h, 'mini-docker');
+    if (existsSync(d)) for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) found.push(join(d, e.name));
+  }
+  return found;
+};
+const cgroupsBefore = new Set(engineCgroups());
+
 const tap = spawn('npx', ['tap', '--disable-coverage', '--allow-empty-coverage', '--timeout=900', '--jobs=1', '--reporter=tap', ...files], {
   stdio: ['ignore', 'pipe', 'inherit'],
   env: { ...process.env, NO_COLOR: '1' },
@@ -73,6 +85,8 @@ for (const c of ['memory', 'pids', 'cpu', 'unified']) {
   const p = `/sys/fs/cgroup/${c}`;
   if (existsSync(p) && readdirSync(p).some((n) => /mdtest/.test(n))) leaks.push(`cgroups under ${p}`);
 }
+const newCgroups = engineCgroups().filter((d) => !cgroupsBefore.has(d));
+if (newCgroups.length) leaks.push(`engine cgroups: ${newCgroups.join(' ')}`);
 if (leaks.length) {
   console.log(`# leak check failed: the tests left on this host:\n# ${leaks.join('\n# ')}`);
   failed += 1;

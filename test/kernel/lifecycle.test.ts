@@ -4,7 +4,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { containerIds, hostMounts, md, MINI_DOCKER, tempRoot } from '../helpers/engine.js';
+import { cgroupParentFor, containerIds, hostMounts, md, MINI_DOCKER, tempRoot } from '../helpers/engine.js';
 import { installBusyboxImage } from '../../sandbox-images/busybox/build.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -33,7 +33,7 @@ t.test('run -d, logs -f, stop -t 1, wait', async (t) => {
   t.match(ps.stdout, /[0-9a-f]{12}\s+busybox\s+"sh -c while true; d…"\s+.*Up .*looper/);
 
   // logs -f streams lines as they come
-  const follow = spawn(MINI_DOCKER, ['logs', '-f', 'looper'], { env: { ...process.env, MINI_DOCKER_ROOT: root } });
+  const follow = spawn(MINI_DOCKER, ['logs', '-f', 'looper'], { env: { ...process.env, MINI_DOCKER_ROOT: root, MINI_DOCKER_CGROUP_PARENT: cgroupParentFor(root) } });
   let streamed = '';
   follow.stdout.on('data', (d) => (streamed += d));
   const followed = new Promise<number | null>((resolve) => follow.on('close', resolve));
@@ -138,7 +138,7 @@ t.test('the monitor killed with SIGKILL: ps stays true, rm -f cleans up', async 
 
 t.test('the CLI killed during a foreground run: the exit code is still recorded', async (t) => {
   const root = await imageRoot(t);
-  const child = spawn(MINI_DOCKER, ['run', '--name', 'fg', 'busybox', 'sh', '-c', 'sleep 1; exit 5'], { env: { ...process.env, MINI_DOCKER_ROOT: root }, stdio: 'ignore' });
+  const child = spawn(MINI_DOCKER, ['run', '--name', 'fg', 'busybox', 'sh', '-c', 'sleep 1; exit 5'], { env: { ...process.env, MINI_DOCKER_ROOT: root, MINI_DOCKER_CGROUP_PARENT: cgroupParentFor(root) }, stdio: 'ignore' });
   // Kill the CLI once the container runs (the exec has happened: its log says sleep is running).
   for (let i = 0; i < 200; i++) {
     const [id] = containerIds(root);

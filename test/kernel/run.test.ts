@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { busyboxRootfs, containerIds, hostMounts, md, MINI_DOCKER, tempRoot } from '../helpers/engine.js';
+import { busyboxRootfs, cgroupParentFor, containerIds, hostMounts, md, MINI_DOCKER, tempRoot } from '../helpers/engine.js';
 
 const rand = () => randomBytes(4).toString('hex');
 
@@ -66,7 +66,7 @@ t.test('fds the caller left open do not reach the container', async (t) => {
   const rootfs = busyboxRootfs(t);
   // fds 3, 4 and 5 of the CLI are open and inheritable, as a shell's pipe would be.
   const child = spawn(MINI_DOCKER, ['run', '--rm', '--rootfs', rootfs, 'ls', '/proc/self/fd'], {
-    env: { ...process.env, MINI_DOCKER_ROOT: root }, stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
+    env: { ...process.env, MINI_DOCKER_ROOT: root, MINI_DOCKER_CGROUP_PARENT: cgroupParentFor(root) }, stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
   });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -138,7 +138,7 @@ t.test('not root: a clear refusal before anything is made', async (t) => {
   const root = tempRoot(t);
   const rootfs = busyboxRootfs(t);
   const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', MINI_DOCKER, 'run', '--rm', '--rootfs', rootfs, 'true'], {
-    encoding: 'utf8', env: { ...process.env, MINI_DOCKER_ROOT: root },
+    encoding: 'utf8', env: { ...process.env, MINI_DOCKER_ROOT: root, MINI_DOCKER_CGROUP_PARENT: cgroupParentFor(root) },
   });
   t.equal(r.status, 125);
   t.match(r.stderr, /run must run as root/);
@@ -198,7 +198,7 @@ t.test('-t: a real terminal from the container\'s own devpts (tmux)', { skip: no
   const done = join(root, 'done');
   t.teardown(() => void spawnSync('tmux', ['kill-session', '-t', session]));
   spawnSync('tmux', ['new-session', '-d', '-s', session, '-x', '90', '-y', '25',
-    `MINI_DOCKER_ROOT=${root} ${MINI_DOCKER} run -it --rm --rootfs ${rootfs} sh; echo "EXIT=$?" > ${done}; sleep 60`]);
+    `MINI_DOCKER_ROOT=${root} MINI_DOCKER_CGROUP_PARENT=${cgroupParentFor(root)} ${MINI_DOCKER} run -it --rm --rootfs ${rootfs} sh; echo "EXIT=$?" > ${done}; sleep 60`]);
   const send = (...keys: string[]) => spawnSync('tmux', ['send-keys', '-t', session, ...keys]);
   const screen = () => spawnSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' }).stdout;
   const waitFor = async (re: RegExp) => {
