@@ -6,19 +6,11 @@ import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir, removeTemp, lab, labLeftovers, top, cgroupsNamed, cgroupParentOf, loopDevicesUnder, mountsMentioning } from '../lab/helpers.js';
+import { tempDir, removeTemp, lab, labLeftovers, top, cgroupsNamed, cgroupParentOf, loopDevicesUnder, mountsMentioning, type JsonCheck } from '../lab/helpers.js';
 
 const home = tempDir('grader9');
 t.teardown(() => removeTemp(home));
 
-interface JsonCheck {
-  id: string;
-  status: 'pass' | 'fail' | 'skip';
-  detail?: string;
-  hint?: string;
-  diagnosis?: string;
-  reason?: string;
-}
 
 async function grade9(engine: string | undefined, env: NodeJS.ProcessEnv = {}): Promise<{ checks: JsonCheck[]; code: number }> {
   const file = join(home, `report-${Math.random().toString(16).slice(2)}.json`);

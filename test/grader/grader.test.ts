@@ -6,18 +6,11 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Parser, type FinalResults } from 'tap-parser';
-import { tempDir, removeTemp, lab, labLeftovers, top } from '../lab/helpers.js';
+import { tempDir, removeTemp, lab, labLeftovers, top, type JsonCheck } from '../lab/helpers.js';
 
 const home = tempDir('grader');
 t.teardown(() => removeTemp(home));
 
-interface JsonCheck {
-  id: string;
-  status: 'pass' | 'fail' | 'skip';
-  hint?: string;
-  diagnosis?: string;
-  reason?: string;
-}
 interface JsonReport {
   engine: string;
   score: { earned: number; points: number; passed: number; failed: number; skipped: number };

@@ -7,20 +7,12 @@ import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir, removeTemp, lab, labLeftovers, top, cgroupsNamed, cgroupParentOf, mountsMentioning } from '../lab/helpers.js';
+import { tempDir, removeTemp, lab, labLeftovers, top, cgroupsNamed, cgroupParentOf, mountsMentioning, type JsonCheck } from '../lab/helpers.js';
 
 const home = tempDir('grader10');
 t.teardown(() => removeTemp(home));
 const engine = join(top, 'bin', 'mini-docker');
 
-interface JsonCheck {
-  id: string;
-  status: 'pass' | 'fail' | 'skip';
-  detail?: string;
-  hint?: string;
-  diagnosis?: string;
-  reason?: string;
-}
 
 async function grade(lessons: string, eng: string | undefined, env: NodeJS.ProcessEnv = {}): Promise<{ checks: JsonCheck[]; code: number }> {
   const file = join(home, `report-${Math.random().toString(16).slice(2)}.json`);

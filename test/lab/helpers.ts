@@ -85,3 +85,13 @@ export function loopDevicesUnder(dir: string): string[] {
   const r = spawnSync('losetup', ['-a'], { encoding: 'utf8' });
   return (r.stdout ?? '').split('\n').filter((l) => l.includes(dir));
 }
+
+/** One check of the grader's JSON report, as the grader tests read it. */
+export interface JsonCheck {
+  id: string;
+  status: 'pass' | 'fail' | 'skip';
+  detail?: string;
+  hint?: string;
+  diagnosis?: string;
+  reason?: string;
+}
